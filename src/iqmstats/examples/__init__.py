@@ -1,0 +1,77 @@
+"""The defacing study's real data, bundled: ``load_example(name)`` and ``example_path(name)``.
+
+See ``data/PROVENANCE.md`` beside this file for sources and licences.
+
+Examples
+--------
+>>> sorted(EXAMPLES)[:3]
+['ixi-iqms', 'ixi-key', 'ixi-pca']
+>>> table = load_example("ixi-iqms")
+>>> table.data["sub"].nunique(), sorted(table.data["defaced"].unique())
+(579, ['0', '1'])
+>>> load_example("ixi-key")["444"]
+'002_non_defaced'
+>>> load_example("ixi-ratings")["subject"].iloc[0]
+'072'
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from importlib import resources
+from pathlib import Path
+
+import pandas as pd
+
+from ..errors import ParameterError, did_you_mean
+
+
+@dataclass(frozen=True)
+class Example:
+    """One bundled file (or folder), what it holds, and how to load it."""
+
+    path: str
+    description: str
+    kind: str  # 'iqms' (an IQMTable), 'table' (a DataFrame of strings), 'json' (a dict), 'folder'
+
+
+EXAMPLES = {
+    "ixi-iqms": Example(
+        "ixi-defacing/S2_Data.csv",
+        "IXI T1w IQMs (MRIQC 23.1.0), 579 participants x original/defaced (S2_Data.csv)",
+        "iqms",
+    ),
+    "ixi-key": Example("ixi-defacing/IXI_blind_dict.json", "IXI blinding key: blinded id -> NNN_(non_)defaced", "json"),
+    "ixi-ratings": Example("ixi-defacing/S1_Data.tsv", "manual ratings of 450 blinded IXI reports by 4 raters", "table"),
+    "ixi-pca": Example("ixi-defacing/S4_Data.csv", "the study's released PCA scores (rows misaligned)", "table"),
+    "ixi-raters": Example("ixi-defacing/rater_experience.json", "experience level of each IXI rater", "json"),
+    "pilot-key": Example("pilot/DefacingPilotData_blind_dict.json", "pilot blinding key: original name -> id", "json"),
+    "pilot-positions": Example("pilot/DefacingPilotData_pos_dict.json", "pilot position -> participant", "json"),
+    "pilot-ratings": Example("pilot/ManualRatings", "pilot ratings from MRIQC's rating widget, a folder per rater", "folder"),
+}
+
+#: What the coded columns of the IXI tables mean (``defaced``: condition, ``site``: scanner site).
+IXI_LABELS = {"defaced": {"0": "original", "1": "defaced (pydeface)"}, "site": {"0": "HH", "1": "Guys", "2": "IOP"}}
+
+
+def example_path(name: str) -> Path:
+    """Where the bundled file (or folder) ``name`` lies."""
+    if name not in EXAMPLES:
+        raise ParameterError(f"no example named {name!r}. {did_you_mean(name, EXAMPLES)}")
+    return Path(str(resources.files(__name__).joinpath("data", EXAMPLES[name].path)))
+
+
+def load_example(name: str):
+    """Load a bundled example: an IQMTable, a DataFrame (all strings), a dict, or a folder Path."""
+    path = example_path(name)
+    kind = EXAMPLES[name].kind
+    if kind == "iqms":
+        from ..io import read_iqms
+
+        return read_iqms(path)
+    if kind == "table":
+        return pd.read_csv(path, sep="\t" if path.suffix == ".tsv" else ",", dtype=str, keep_default_na=False)
+    if kind == "json":
+        return json.loads(path.read_text())
+    return path

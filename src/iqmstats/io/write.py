@@ -1,0 +1,78 @@
+"""Write outputs atomically, never over something that exists unless asked.
+
+A file appears whole or not at all (written beside its destination, then linked into place),
+so an interrupted run never leaves half a table, and an existing file is never replaced unless
+``overwrite=True``.
+
+Examples
+--------
+>>> import tempfile, pandas as pd
+>>> folder = Path(tempfile.mkdtemp())
+>>> _ = write_tsv(pd.DataFrame({"iqm": ["cjv"], "value": [0.5]}), folder / "t.tsv")
+>>> (folder / "t.tsv").read_text()
+'iqm\\tvalue\\ncjv\\t0.5\\n'
+>>> write_json({"a": 1}, folder / "t.tsv")
+Traceback (most recent call last):
+...
+iqmstats.errors.OutputError: ... exists; choose another path or pass --force to replace it
+"""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from pathlib import Path
+
+import orjson
+import pandas as pd
+
+from ..errors import OutputError
+
+_EXISTS = "{path} exists; choose another path or pass --force to replace it"
+
+
+def write_tsv(frame: pd.DataFrame, path, *, overwrite: bool = False) -> Path:
+    """Write ``frame`` as a tidy TSV (missing values as ``n/a``, floats at full precision)."""
+    text = frame.to_csv(sep="\t", index=False, na_rep="n/a", lineterminator="\n")
+    return write_bytes(text.encode(), path, overwrite=overwrite)
+
+
+def write_json(document, path, *, overwrite: bool = False) -> Path:
+    """Write ``document`` as indented JSON (numpy numbers and NaN-free floats are fine)."""
+    data = orjson.dumps(document, option=orjson.OPT_INDENT_2 | orjson.OPT_SERIALIZE_NUMPY | orjson.OPT_APPEND_NEWLINE)
+    return write_bytes(data, path, overwrite=overwrite)
+
+
+def write_bytes(data: bytes, path, *, overwrite: bool = False, mode: int = 0o644) -> Path:
+    """Write ``data`` to ``path`` atomically with permissions ``mode``; refuse to replace a file
+    unless ``overwrite``."""
+    path = check_writable(path, overwrite=overwrite)
+    descriptor, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".partial")
+    try:
+        with os.fdopen(descriptor, "wb") as handle:
+            handle.write(data)
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.chmod(temporary, mode)
+        if overwrite:
+            os.replace(temporary, path)
+        else:
+            try:
+                os.link(temporary, path)  # fails instead of replacing a file created meanwhile
+            except FileExistsError:
+                raise OutputError(_EXISTS.format(path=path)) from None
+    finally:
+        if os.path.exists(temporary):
+            os.unlink(temporary)
+    return path
+
+
+def check_writable(path, *, overwrite: bool = False) -> Path:
+    """Raise an OutputError unless ``path`` can be written: its folder exists, and it does not
+    exist yet (or ``overwrite``). Call it for every output before writing the first one."""
+    path = Path(path)
+    if not path.parent.is_dir():
+        raise OutputError(f"{path}: the folder {path.parent} does not exist; create it first")
+    if path.exists() and not overwrite:
+        raise OutputError(_EXISTS.format(path=path))
+    return path

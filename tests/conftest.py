@@ -1,0 +1,31 @@
+import shutil
+from pathlib import Path
+
+import pytest
+
+DATA = Path(__file__).parent / "data"
+T1W_JSON = DATA / "sub-0001_T1w.json"
+BOLD_JSON = DATA / "sub-0001_task-restingstate_acq-mb3_bold.json"
+
+
+def place(source: Path, root: Path, relative: str) -> Path:
+    """Copy a real example file to ``root/relative`` (creating folders) and return the new path."""
+    target = root / relative
+    target.parent.mkdir(parents=True, exist_ok=True)
+    shutil.copyfile(source, target)
+    return target
+
+
+@pytest.fixture
+def mriqc_output(tmp_path) -> Path:
+    """An MRIQC output folder as MRIQC lays it out, built from the real example JSONs."""
+    place(T1W_JSON, tmp_path, "sub-0001/anat/sub-0001_T1w.json")
+    place(T1W_JSON, tmp_path, "sub-0002/ses-1/anat/sub-0002_ses-1_T1w.json")
+    place(BOLD_JSON, tmp_path, "sub-0001/func/sub-0001_task-restingstate_acq-mb3_bold.json")
+    (tmp_path / "dataset_description.json").write_text('{"Name": "MRIQC output", "BIDSVersion": "1.4.0"}')
+    (tmp_path / "sub-0001_T1w.html").write_text("<html></html>")
+    (tmp_path / "sub-0001" / "figures").mkdir()
+    (tmp_path / "sub-0001" / "figures" / "sub-0001_T1w_mosaic.svg").write_text("<svg/>")
+    (tmp_path / ".git").mkdir()
+    (tmp_path / ".git" / "sub-9_T1w.json").write_text("{}")
+    return tmp_path

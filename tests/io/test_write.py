@@ -1,0 +1,41 @@
+"""Outputs are atomic, never replace what exists unless asked, and round-trip exactly."""
+
+import os
+import stat
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from iqmstats import OutputError, read_iqms
+from iqmstats.examples import example_path
+from iqmstats.io.write import write_bytes, write_json, write_tsv
+
+
+def test_tsv_round_trip_is_exact(tmp_path):
+    table = read_iqms(example_path("ixi-iqms"))
+    write_tsv(table.data, tmp_path / "iqms.tsv")
+    back = read_iqms(tmp_path / "iqms.tsv")
+    np.testing.assert_array_equal(back.values.to_numpy(), table.values.to_numpy())  # NaN == NaN here
+    assert back.data["subject"].tolist() == table.data["subject"].tolist()
+    assert back.missing == {"fber": 863}  # sentinels were written as n/a
+
+
+def test_existing_files_are_never_replaced(tmp_path):
+    target = tmp_path / "key.json"
+    target.write_text("precious")
+    with pytest.raises(OutputError, match="key.json exists; choose another path or pass --force"):
+        write_json({"a": 1}, target)
+    with pytest.raises(OutputError):
+        write_tsv(pd.DataFrame({"a": [1]}), target)
+    assert target.read_text() == "precious"
+    assert [p.name for p in tmp_path.iterdir()] == ["key.json"]  # no temporary file left behind
+    write_json({"a": 1}, target, overwrite=True)
+    assert target.read_text() == '{\n  "a": 1\n}\n'
+
+
+def test_missing_folder_and_permissions(tmp_path):
+    with pytest.raises(OutputError, match="does not exist; create it first"):
+        write_bytes(b"x", tmp_path / "no" / "file")
+    path = write_bytes(b"secret", tmp_path / "key", mode=0o600)
+    assert stat.S_IMODE(os.stat(path).st_mode) == 0o600
