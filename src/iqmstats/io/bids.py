@@ -35,8 +35,6 @@ ENTITY_COLUMNS = {
 }
 
 _EXTENSION = re.compile(r"\.[A-Za-z0-9.]+$")
-_ENTITY = re.compile(r"([A-Za-z0-9]+)-([A-Za-z0-9]+)")
-_SUFFIX = re.compile(r"[A-Za-z0-9]+")
 
 
 def strip_extension(filename: str) -> str:
@@ -49,19 +47,17 @@ def parse_bids_name(filename: str) -> dict[str, str] | None:
 
     The result always has ``bids_name`` (the name without extension), ``subject`` and ``suffix``;
     other entities appear only when present. Unknown entity keys are kept under their own key.
+    Keys, labels and the suffix must be alphanumeric, as BIDS requires.
     """
     stem = strip_extension(filename)
     *pairs, suffix = stem.split("_")
-    if not pairs or not _SUFFIX.fullmatch(suffix):
+    if not pairs or not pairs[0].startswith("sub-") or not (suffix.isalnum() and suffix.isascii()):
         return None
     entities = {"bids_name": stem}
     for pair in pairs:
-        match = _ENTITY.fullmatch(pair)
-        if match is None:
+        key, dash, label = pair.partition("-")
+        if not (dash and key.isalnum() and label.isalnum() and key.isascii() and label.isascii()):
             return None
-        key, label = match.groups()
         entities[ENTITY_COLUMNS.get(key, key)] = label
-    if "subject" not in entities or not pairs[0].startswith("sub-"):
-        return None
     entities["suffix"] = suffix
     return entities

@@ -63,20 +63,37 @@ def discover(root: Path, modality: str | None = None):
     """BIDS-named JSON files under ``root`` as sorted (relative path, entities), and the files
     passed over as (relative path, reason). Hidden folders are not entered."""
     candidates, skipped = [], []
-    for folder, subfolders, files in os.walk(root):
-        subfolders[:] = sorted(d for d in subfolders if not d.startswith("."))
-        rel_folder = Path(folder).relative_to(root)
-        for name in sorted(files):
-            rel = (rel_folder / name).as_posix()
-            if not name.endswith(".json"):
-                skipped.append((rel, "not a JSON file (reports, figures, logs)"))
-            elif (entities := parse_bids_name(name)) is None:
-                skipped.append((rel, "not a BIDS-named JSON (e.g. dataset_description.json)"))
-            elif modality is not None and entities["suffix"] != modality:
-                skipped.append((rel, f"not {modality}"))
-            else:
-                candidates.append((rel, entities))
+    for rel in walk_files(str(root)):
+        name = rel.rpartition("/")[2]
+        if not name.endswith(".json"):
+            skipped.append((rel, "not a JSON file (reports, figures, logs)"))
+        elif (entities := parse_bids_name(name)) is None:
+            skipped.append((rel, "not a BIDS-named JSON (e.g. dataset_description.json)"))
+        elif modality is not None and entities["suffix"] != modality:
+            skipped.append((rel, f"not {modality}"))
+        else:
+            candidates.append((rel, entities))
     return candidates, skipped
+
+
+def walk_files(root: str, prefix: str = "") -> list[str]:
+    """Relative paths of the files under ``root``, sorted, skipping hidden folders.
+
+    ``os.scandir`` recursion: the directory entry says whether it is a folder, so no file is
+    stat-ed (``os.walk`` and ``pathlib`` cost more than parsing the JSON here).
+    """
+    files, folders = [], []
+    with os.scandir(root) as entries:
+        for entry in entries:
+            if entry.is_dir(follow_symlinks=False):
+                if not entry.name.startswith("."):
+                    folders.append(entry.name)
+            else:
+                files.append(prefix + entry.name)
+    files.sort()
+    for name in sorted(folders):
+        files += walk_files(os.path.join(root, name), f"{prefix}{name}/")
+    return files
 
 
 def _parse_files(paths: list[str], *, jobs, progress) -> list[tuple]:
