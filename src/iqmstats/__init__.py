@@ -19,23 +19,30 @@ except PackageNotFoundError:  # running from a source tree that was not installe
     __version__ = "0+unknown"
 
 from . import catalogue
-from .errors import InputError, IqmstatsError, OutputError, ParameterError
+from .blinding import BlindingKey, audit, blind_datasets, read_key, unblind
+from .errors import BlindingError, InputError, IqmstatsError, OutputError, ParameterError
 from .examples import example_path, load_example
 from .io import IQMTable, read_iqms
 from .pipeline import summarise_study
 from .stats import screen_iqms
 
 __all__ = [
+    "BlindingError",
+    "BlindingKey",
     "IQMTable",
     "InputError",
     "IqmstatsError",
     "OutputError",
     "ParameterError",
     "__version__",
+    "audit",
+    "blind_datasets",
     "catalogue",
     "example_path",
     "load_example",
     "read_iqms",
+    "read_key",
     "screen_iqms",
     "summarise_study",
+    "unblind",
 ]

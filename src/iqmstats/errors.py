@@ -29,6 +29,10 @@ class InputError(IqmstatsError, ValueError):
     """An input file or table cannot be used as it is (names the file and the problem)."""
 
 
+class BlindingError(IqmstatsError, ValueError):
+    """A blinding key is unusable, or records cannot be mapped back through it."""
+
+
 class OutputError(IqmstatsError):
     """An output cannot be written (it exists and would be overwritten, or the folder is missing)."""
 

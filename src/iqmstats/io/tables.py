@@ -29,7 +29,7 @@ _GROUP_TABLE = re.compile(r"group_(\w+)\.tsv")
 def read_table(path, *, modality=None, iqm_sets="strict", on_invalid="raise") -> IQMTable:
     """Read a group TSV or a CSV/TSV with one row per image (see :func:`iqmstats.read_iqms`)."""
     path = Path(path)
-    sep = "," if path.suffix.lower() == ".csv" else "\t"
+    sep = _separator(path)
     try:
         header = pd.read_csv(path, sep=sep, dtype=str, header=None, nrows=1).iloc[0]
         frame = pd.read_csv(path, sep=sep, dtype=str, keep_default_na=False, na_filter=False)
@@ -69,6 +69,29 @@ def read_table(path, *, modality=None, iqm_sets="strict", on_invalid="raise") ->
         modality=modality, source=str(path), iqm_sets=iqm_sets,
         skipped=skipped, set_aside=set_aside, missing=missing,
     )
+
+
+def read_plain_table(path) -> pd.DataFrame:
+    """Any CSV/TSV as strings (identifiers keep their zeros; empty cells stay empty strings)."""
+    path = Path(path)
+    try:
+        return pd.read_csv(path, sep=_separator(path), dtype=str, keep_default_na=False, na_filter=False)
+    except (pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError) as exc:
+        raise InputError(f"{path}: not a readable table ({str(exc).strip()})") from None
+
+
+def is_iqm_table(path) -> bool:
+    """Whether a CSV/TSV has a column the catalogue knows as an IQM (reads the header only)."""
+    path = Path(path)
+    try:
+        header = pd.read_csv(path, sep=_separator(path), nrows=0).columns
+    except (pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError):
+        return False
+    return any(column in catalogue.IQMS for column in header)
+
+
+def _separator(path: Path) -> str:
+    return "," if path.suffix.lower() == ".csv" else "\t"
 
 
 def _table_modality(frame: pd.DataFrame) -> str | None:
