@@ -13,6 +13,8 @@ def write_image(path: Path, data: np.ndarray, *, descrip: bytes = b"") -> None:
     image = nib.Nifti1Image(data, np.diag([1.0, 1.0, 1.2, 1.0]))
     image.header["descrip"] = descrip
     image.header["aux_file"] = b"scan.dcm" if descrip else b""
+    if descrip:
+        image.header.extensions.append(nib.nifti1.Nifti1Extension("comment", b"PatientName=IXI002"))
     nib.save(image, path)
 
 

@@ -33,7 +33,7 @@ def test_symlinked_copy_is_flagged(bids_pair, tmp_path):
 def test_hardlinked_copy_is_flagged(bids_pair, tmp_path):
     blinded, key = _blinded(bids_pair, tmp_path, link="hardlink")
     checks = _checks(audit(blinded, key))
-    assert "hardlink" in checks and "header text" in checks  # the originals' headers came along
+    assert {"hardlink", "header text", "header extension"} <= set(checks)  # the originals' headers came along
 
 
 def test_the_studys_own_symlink_layout_is_flagged(bids_pair, tmp_path):
@@ -78,6 +78,7 @@ def test_unscrubbed_header_and_stored_gzip_name(bids_pair, tmp_path):
     findings = audit(blinded, key)
     assert findings[findings.check == "header text"]["detail"].tolist() == [
         "descrip = 'IXI002 2005-06-01'", "aux_file = 'scan.dcm'"]
+    assert findings[findings.check == "header extension"]["detail"].tolist() == ["code 6, 18 bytes"]
     assert findings[findings.check == "gzip header name"]["detail"].tolist() == [
         "the compressed file remembers the name 'IXI002-Guys-0828-T1.nii'"]
 

@@ -61,6 +61,7 @@ def test_blinded_dataset_is_valid_bids_and_clean(bids_pair, tmp_path):
     for image in blinded.glob("sub-*/anat/*.nii.gz"):
         header = nib.load(image).header
         assert header["descrip"].tobytes().strip(b"\0") == b"" and header["aux_file"].tobytes().strip(b"\0") == b""
+        assert len(header.extensions) == 0
         assert gzip_stored_name(image) in (None, image.name.removesuffix(".gz"))
         sidecar = json.loads(image.with_name(image.name.replace(".nii.gz", ".json")).read_text())
         assert sidecar == {"EchoTime": 0.0046, "RepetitionTime": 9.8}

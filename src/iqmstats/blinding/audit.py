@@ -1,7 +1,8 @@
 """Find every way a rater could break the blinding of a dataset.
 
 Without a key: symbolic links (``ls -l`` shows the original path), hard links (``ls -i`` shows
-the original's inode), NIfTI header text (converters write names, dates, paths there).
+the original's inode), NIfTI header text and extensions (converters write names, dates, paths,
+whole DICOM headers there), and gzip headers that remember another file name.
 With the key, also: original participant labels or file names in names, contents and headers;
 sidecar fields that are the same in all of a participant's images and differ between
 participants; images of one participant that have the same size or content under two conditions.
@@ -96,6 +97,8 @@ def _header_findings(path: Path, rel: str) -> list[tuple[str, str, str]]:
     except Exception as exc:  # an unreadable image cannot be checked: say so
         return [("unreadable image", rel, str(exc))]
     findings = [("header text", rel, f"{field} = {text!r}") for field, text in header_text(header).items()]
+    for extension in getattr(header, "extensions", []):
+        findings.append(("header extension", rel, f"code {extension.get_code()}, {len(extension.get_content())} bytes"))
     stored = gzip_stored_name(path) if rel.endswith(".gz") else None
     if stored is not None and stored != path.name.removesuffix(".gz"):
         findings.append(("gzip header name", rel, f"the compressed file remembers the name {stored!r}"))

@@ -138,7 +138,7 @@ def blind_datasets(
 
     The key is written first (atomically, mode 0600, never over an existing file, never inside
     ``out``), so a dataset never exists without its key. ``link="copy"`` rewrites every image with
-    its header text fields emptied and every sidecar without ``scrub_fields`` and without the
+    its header text fields and extensions emptied and every sidecar without ``scrub_fields`` and without the
     fields that identify a participant in these data; ``hardlink`` and ``symlink`` cannot scrub
     and leak the original (its inode, its path): they are for trusted, unblinded workflows.
     """
@@ -170,7 +170,7 @@ def blind_datasets(
         "link": link,
         "sidecar_fields_removed": removed,
         "sidecar_fields_found_identifying": auto,
-        "header_fields_emptied": list(HEADER_TEXT_FIELDS) if link == "copy" else [],
+        "header_fields_emptied": [*HEADER_TEXT_FIELDS, "extensions"] if link == "copy" else [],
     })
     write_bytes(orjson.dumps(key.to_document(), option=orjson.OPT_INDENT_2), key_path, mode=0o600)
     _write_dataset(out, entries, images, sidecars, removed, link, version)
@@ -221,6 +221,8 @@ def _place_image(source: Path, target: Path, link: str) -> None:
             for name in HEADER_TEXT_FIELDS:
                 if name in image.header:
                     image.header[name] = b""
+            if hasattr(image.header, "extensions"):
+                image.header.extensions.clear()  # converters may embed whole DICOM headers here
             nib.save(image, target)
         except Exception as exc:  # nibabel raises many types for damaged or unusual files
             target.unlink(missing_ok=True)
