@@ -29,3 +29,19 @@ def mriqc_output(tmp_path) -> Path:
     (tmp_path / ".git").mkdir()
     (tmp_path / ".git" / "sub-9_T1w.json").write_text("{}")
     return tmp_path
+
+
+@pytest.fixture(scope="session")
+def ixi_unblinded():
+    """The bundled study table, unblinded with the study's own key (an IQMTable)."""
+    from iqmstats import load_example, read_key, unblind
+    from iqmstats.examples import example_path
+
+    return unblind(load_example("ixi-iqms"), read_key(example_path("ixi-key"), conditions={"non_defaced": "original"}))
+
+
+@pytest.fixture(scope="session")
+def ixi_paired(ixi_unblinded):
+    from iqmstats.pairing import pair_iqms
+
+    return pair_iqms(ixi_unblinded.data, iqms=ixi_unblinded.iqms, conditions=["original", "defaced"], between="site")

@@ -33,6 +33,14 @@ class BlindingError(IqmstatsError, ValueError):
     """A blinding key is unusable, or records cannot be mapped back through it."""
 
 
+class PairingError(IqmstatsError, ValueError):
+    """Images cannot be paired by participant (duplicates, unpaired participants)."""
+
+
+class InsufficientDataError(IqmstatsError, ValueError):
+    """A statistic would be invalid on these data (n <= p, singular covariance): refused."""
+
+
 class OutputError(IqmstatsError):
     """An output cannot be written (it exists and would be overwritten, or the folder is missing)."""
 

@@ -15,10 +15,15 @@ Examples
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
+import numpy as np
 import pandas as pd
 
 from .. import catalogue
-from ..errors import ParameterError
+from ..errors import InsufficientDataError, ParameterError, check_choice, did_you_mean
+from ..pairing import PairedIQMs
+from .reduction import pca_reduce, standardise
 
 #: A catalogue identity counts as exact when it holds to this relative precision.
 DEPENDENCY_TOLERANCE = 1e-6
@@ -80,3 +85,141 @@ def screen_iqms(
                 )
     rows = [(iqm, iqm not in verdicts, *verdicts.get(iqm, ("kept", ""))) for iqm in values.columns]
     return pd.DataFrame(rows, columns=SCREEN_COLUMNS)
+
+
+#: A column whose z-scored residual, after projection on the kept columns, is below this share
+#: of its norm is a linear combination of them (exact dependencies give ~1e-15).
+RANK_TOLERANCE = 1e-8
+EXCLUDED_COLUMNS = ["iqm", "reason", "detail"]
+
+
+def independent_columns(matrix: np.ndarray, names, *, tolerance: float = RANK_TOLERANCE):
+    """Keep columns in the given order unless they are a linear combination of the kept ones.
+
+    A greedy, column-ordered rank-revealing QR (Gram-Schmidt with re-orthogonalisation) on the
+    centred and scaled columns, so the IQMs' raw scales (10 orders of magnitude apart) do not
+    matter. Returns the kept names and {dropped name: detail}.
+
+    >>> m = np.array([[1.0, 2.0, 3.0], [2.0, 1.0, 3.0], [0.0, 5.0, 5.0], [4.0, 1.0, 5.0]])
+    >>> independent_columns(m, ["a", "b", "a_plus_b"])
+    (['a', 'b'], {'a_plus_b': 'a linear combination of a, b (relative residual ...)'})
+    """
+    centred = matrix - matrix.mean(axis=0)
+    norms = np.linalg.norm(centred, axis=0)
+    basis, kept, dropped = [], [], {}
+    for j, name in enumerate(names):
+        if norms[j] == 0:
+            dropped[name] = "constant"
+            continue
+        residual = centred[:, j] / norms[j]
+        for _ in range(2):  # twice is enough (Kahan-Parlett)
+            for q in basis:
+                residual = residual - (q @ residual) * q
+        size = np.linalg.norm(residual)
+        if size <= tolerance:
+            dropped[name] = f"a linear combination of {_combination(centred, kept, names, j)} (relative residual {size:.0e})"
+        else:
+            basis.append(residual / size)
+            kept.append(j)
+    return [names[j] for j in kept], dropped
+
+
+def _combination(centred, kept, names, j) -> str:
+    coefficients = np.linalg.lstsq(centred[:, kept], centred[:, j], rcond=None)[0] * np.linalg.norm(centred[:, kept], axis=0)
+    involved = [names[k] for k, c in zip(kept, coefficients) if abs(c) > 1e-6 * np.abs(coefficients).max()]
+    return ", ".join(involved)
+
+
+@dataclass(frozen=True)
+class PreparedIQMs:
+    """IQMs ready for a statistic: ``paired`` holds the kept IQMs (raw units) or the PCA scores,
+    ``excluded`` one row per IQM left out (``iqm, reason, detail``), ``reduction`` the PCA
+    loadings and explained-variance table when ``reduce='pca'``."""
+
+    paired: PairedIQMs
+    excluded: pd.DataFrame
+    reduction: dict | None = None
+
+
+def prepare_iqms(
+    paired: PairedIQMs,
+    *,
+    modality: str | None = None,
+    selected=None,
+    max_missing_share: float = 0.1,
+    max_identical_share: float = 0.95,
+    reduce: str = "none",
+    fit_on: str | None = None,
+    pca_rule="kaiser",
+    standardise_within: bool = False,
+) -> PreparedIQMs:
+    """Drop the IQMs no valid statistic can use, say why, and optionally reduce by PCA.
+
+    In order: the screen of :func:`screen_iqms` on all conditions pooled (with ``selected`` IQMs,
+    only exact degeneracies: constant and catalogue identities); participants with a missing
+    value in a kept IQM (listed in ``paired.dropped``); IQMs identical under every condition for
+    every participant (``no_difference``: nothing to test, and a singular covariance); then
+    linear dependencies found by :func:`independent_columns` on the pooled values and on the
+    differences from the first condition (``linear_dependence``). Degrees of freedom downstream
+    are the number of kept columns, which is the numerical rank.
+
+    ``reduce='pca'`` z-scores (per level of ``paired.between`` when ``standardise_within``) and
+    fits the PCA on all conditions pooled, or on condition ``fit_on``, once; every condition
+    gets the same transform. ``pca_rule`` is 'kaiser' or a share of explained variance.
+    """
+    check_choice("reduce", reduce, ("none", "pca"))
+    if fit_on is not None:
+        check_choice("fit_on", fit_on, paired.conditions)
+    if standardise_within and (reduce != "pca" or paired.between is None):
+        raise ParameterError("standardising within groups needs reduce='pca' and a between factor (--between)")
+    names = list(paired.iqms)
+    if selected is not None:
+        unknown = [name for name in selected if name not in names]
+        if unknown:
+            raise ParameterError(f"unknown IQM {unknown[0]!r}. {did_you_mean(unknown[0], names)}")
+        names = list(selected)
+        max_missing_share = max_identical_share = 1.0
+    values = paired.values[:, :, [paired.iqms.index(name) for name in names]]
+    pooled = pd.DataFrame(values.reshape(-1, len(names)), columns=names)
+    screen = screen_iqms(pooled, modality=modality, max_missing_share=max_missing_share,
+                         max_identical_share=max_identical_share)
+    excluded = [(row.iqm, row.reason, row.detail) for row in screen.itertuples() if not row.kept]
+    kept = screen.loc[screen.kept, "iqm"].tolist()
+
+    def columns(subset):
+        return values[:, :, [names.index(name) for name in subset]]
+
+    complete = ~np.isnan(columns(kept)).any(axis=(1, 2))
+    if complete.sum() < 2:
+        raise InsufficientDataError("fewer than two participants have every kept IQM under every condition")
+    participants = [p for p, ok in zip(paired.participants, complete) if ok]
+    dropped = [(p, "missing value in a kept IQM") for p, ok in zip(paired.participants, complete) if not ok]
+    values = values[complete]
+
+    same = [name for name in kept if np.all(columns([name]) == columns([name])[:, :1])]
+    excluded += [(name, "no_difference", "identical under every condition for every participant") for name in same]
+    kept = [name for name in kept if name not in same]
+    first = paired.conditions[0]
+    checks = [("pooled values", lambda subset: columns(subset).reshape(-1, len(subset)))]
+    checks += [
+        (f"differences {first} - {other}", lambda subset, j=j: columns(subset)[:, 0] - columns(subset)[:, j])
+        for j, other in enumerate(paired.conditions[1:], start=1)
+    ]
+    for where, matrix_of in checks:
+        kept, dependent = independent_columns(matrix_of(kept), kept)
+        excluded += [(name, "linear_dependence", f"{detail}, in the {where}") for name, detail in dependent.items()]
+
+    between = paired.between.loc[participants] if paired.between is not None else None
+    all_dropped = pd.concat([paired.dropped, pd.DataFrame(dropped, columns=["participant", "reason"])], ignore_index=True)
+    prepared = PairedIQMs(tuple(participants), paired.conditions, tuple(kept), columns(kept), between, all_dropped)
+    reduction = None
+    if reduce == "pca":
+        reference = None if fit_on is None else paired.conditions.index(fit_on)
+        z = standardise(prepared.values, fit_on=reference, groups=between.to_numpy() if standardise_within else None)
+        scores, loadings, explained = pca_reduce(z, kept, fit_on=reference, rule=pca_rule)
+        prepared = prepared.with_values(scores, loadings.columns)
+        reduction = {
+            "loadings": loadings, "explained": explained, "fit_on": fit_on or "all conditions pooled",
+            "rule": pca_rule, "standardised_within": between.name if standardise_within else None,
+        }
+    return PreparedIQMs(prepared, pd.DataFrame(excluded, columns=EXCLUDED_COLUMNS), reduction)
