@@ -52,11 +52,12 @@ def test_dependence_only_in_the_differences():
     assert "differences a - b" in prepared.excluded.detail.item()
 
 
-def test_no_difference_is_named(ixi_paired):
-    values = ixi_paired.values[:, :, :2].copy()
+def test_no_difference_and_constant_difference_are_named(ixi_paired):
+    values = ixi_paired.values[:, :, :3].copy()
     values[:, 1, 1] = values[:, 0, 1]
-    prepared = prepare_iqms(PairedIQMs(ixi_paired.participants, ixi_paired.conditions, ("cjv", "same"), values))
-    assert prepared.excluded.values.tolist() == [["same", "no_difference", "identical under every condition for every participant"]]
+    values[:, 1, 2] = values[:, 0, 2] + 0.25
+    prepared = prepare_iqms(PairedIQMs(ixi_paired.participants, ixi_paired.conditions, ("cjv", "same", "shifted"), values))
+    assert prepared.excluded[["iqm", "reason"]].values.tolist() == [["same", "no_difference"], ["shifted", "constant_difference"]]
 
 
 def test_pca_is_fitted_once_and_keeps_the_shift():

@@ -91,6 +91,8 @@ def screen_iqms(
 #: of its norm is a linear combination of them (exact dependencies give ~1e-15).
 RANK_TOLERANCE = 1e-8
 EXCLUDED_COLUMNS = ["iqm", "reason", "detail"]
+#: Differences that vary by less than this share of the IQM's magnitude are constant (rounding).
+CONSTANT_TOLERANCE = 1e-12
 
 
 def independent_columns(matrix: np.ndarray, names, *, tolerance: float = RANK_TOLERANCE):
@@ -158,7 +160,8 @@ def prepare_iqms(
     In order: the screen of :func:`screen_iqms` on all conditions pooled (with ``selected`` IQMs,
     only exact degeneracies: constant and catalogue identities); participants with a missing
     value in a kept IQM (listed in ``paired.dropped``); IQMs identical under every condition for
-    every participant (``no_difference``: nothing to test, and a singular covariance); then
+    every participant (``no_difference``: nothing to test, and a singular covariance) or shifted by
+    the same amount for everyone (``constant_difference``: no variance to test against); then
     linear dependencies found by :func:`independent_columns` on the pooled values and on the
     differences from the first condition (``linear_dependence``). Degrees of freedom downstream
     are the number of kept columns, which is the numerical rank.
@@ -196,9 +199,15 @@ def prepare_iqms(
     dropped = [(p, "missing value in a kept IQM") for p, ok in zip(paired.participants, complete) if not ok]
     values = values[complete]
 
-    same = [name for name in kept if np.all(columns([name]) == columns([name])[:, :1])]
-    excluded += [(name, "no_difference", "identical under every condition for every participant") for name in same]
-    kept = [name for name in kept if name not in same]
+    for name in list(kept):
+        contrasts = columns([name])[:, :1, 0] - columns([name])[:, 1:, 0]
+        if np.all(contrasts == 0):
+            excluded.append((name, "no_difference", "identical under every condition for every participant"))
+        elif np.any(np.ptp(contrasts, axis=0) <= CONSTANT_TOLERANCE * np.abs(columns([name])).max()):
+            excluded.append((name, "constant_difference", "the same difference for every participant: no variance to test against"))
+        else:
+            continue
+        kept.remove(name)
     first = paired.conditions[0]
     checks = [("pooled values", lambda subset: columns(subset).reshape(-1, len(subset)))]
     checks += [

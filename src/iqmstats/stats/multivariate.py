@@ -1,0 +1,231 @@
+"""Multivariate tests of a condition effect on IQMs, paired and (for the record) unpaired.
+
+Every function returns rows of one schema, :data:`MULTIVARIATE_COLUMNS`. Inputs are first
+checked to be full rank (prepare them with :func:`iqmstats.stats.prepare_iqms`); columns are
+scaled before any inversion and every test is invariant to rescaling an IQM, so raw scales
+10 orders of magnitude apart do not matter. Checked against R 4.2 (``anova.mlm``,
+``summary.manova``): ``tests/stats/reference/multivariate.R``.
+
+Examples
+--------
+>>> import numpy as np
+>>> rng = np.random.default_rng(0)
+>>> d = rng.normal(loc=[0.3, 0.0, 0.1], size=(40, 3))
+>>> result = paired_hotelling(d, permutations=999)
+>>> row = result.set_index("statistic").loc["hotelling_t2"]
+>>> round(float(row.value), 3), int(row.df1), int(row.df2), round(float(row.p_value), 4)
+(12.995, 3, 37, 0.013)
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+from scipy import stats
+from statsmodels.multivariate.manova import MANOVA
+
+from ..errors import InsufficientDataError, ParameterError
+from .univariate import adjust
+
+#: Column contract of ``multivariate.tsv`` (README); columns may be added, never renamed.
+MULTIVARIATE_COLUMNS = [
+    "test", "design", "effect", "statistic", "value", "f", "df1", "df2", "p_value",
+    "p_resampled", "n_resamples", "n", "n_iqms",
+]
+#: |R_ii| below this share of the largest means the covariance is numerically singular.
+SINGULAR_TOLERANCE = 1e-10
+_STATSMODELS_NAMES = {
+    "Wilks' lambda": "wilks", "Pillai's trace": "pillai", "Hotelling-Lawley trace": "hotelling_lawley",
+    "Roy's greatest root": "roy",
+}
+
+
+def paired_hotelling(differences, *, permutations: int = 10_000, random_state: int = 0, effect: str = "A - B") -> pd.DataFrame:
+    """Hotelling's T^2 test that the mean of the paired differences (n x p) is zero.
+
+    T^2 = n dbar' S^-1 dbar; F = (n - p) / (p (n - 1)) T^2 ~ F(p, n - p) exactly under
+    multivariate normality. With two conditions the repeated-measures MANOVA has one hypothesis
+    degree of freedom and its four statistics are functions of T^2: Wilks = 1 / (1 + T^2/(n-1)),
+    Pillai = 1 - Wilks, Hotelling-Lawley = Roy = T^2 / (n - 1), all with the same F and p. The
+    effect size is the Mahalanobis distance D = sqrt(dbar' S^-1 dbar). ``p_resampled`` is a
+    sign-flip permutation p-value (each participant's difference vector flipped at random,
+    ``permutations`` times; (1 + count) / (1 + permutations)), valid without normality when
+    the differences are symmetric about zero under the null.
+    """
+    d = np.asarray(differences, dtype=float)
+    n, p = d.shape
+    _check_shape(n, p, needed=p + 1, what="pairs")
+    scaled = d / _column_scale(d)
+    mean = scaled.mean(axis=0)
+    r = _triangular_factor(scaled - mean, names=_names(differences))
+    whitened = np.linalg.solve(r.T, mean) * np.sqrt(n - 1)  # S^-1/2 dbar
+    mahalanobis2 = float(whitened @ whitened)
+    t2 = n * mahalanobis2
+    f = (n - p) / (p * (n - 1)) * t2
+    p_value = float(stats.f.sf(f, p, n - p))
+    p_resampled = _sign_flip_p(scaled, permutations, random_state) if permutations else np.nan
+    lam = 1 / (1 + t2 / (n - 1))
+    values = {
+        "hotelling_t2": t2, "wilks": lam, "pillai": 1 - lam, "hotelling_lawley": t2 / (n - 1),
+        "roy": t2 / (n - 1), "mahalanobis_d": np.sqrt(mahalanobis2),
+    }
+    rows = [
+        ("hotelling_paired", "paired (repeated measures)", effect, name, value, f, p, n - p, p_value,
+         p_resampled, permutations, n, p)
+        for name, value in values.items()
+    ]
+    return pd.DataFrame(rows, columns=MULTIVARIATE_COLUMNS)
+
+
+def preregistered_manova(values, conditions) -> pd.DataFrame:
+    """The seed's pre-registered MANOVA, made runnable: IQMs ~ condition on stacked rows.
+
+    statsmodels' MANOVA on one row per image, condition as a between-subject factor. It ignores
+    that the rows come in pairs of one participant, so it is labelled as such in every output;
+    use :func:`paired_hotelling` for the test that respects the design.
+    """
+    y = np.asarray(values, dtype=float)
+    labels = pd.Series(np.asarray(conditions)).astype(str)
+    levels = sorted(labels.unique())
+    n, p = y.shape
+    _check_shape(n, p, needed=p + len(levels), what="images")
+    _triangular_factor(y - y.mean(axis=0), names=_names(values))
+    exog = np.column_stack([np.ones(n)] + [(labels == level).to_numpy(float) for level in levels[1:]])
+    table = _mv_test(y, exog, {"condition": np.eye(exog.shape[1])[1:]})
+    return _rows(table, test="manova_preregistered", design="independent groups (ignores the pairing)", n=n, p=p)
+
+
+def between_manova(values: np.ndarray, groups, *, factor: str = "between") -> pd.DataFrame:
+    """Two conditions x a between-participant factor (e.g. site), doubly multivariate.
+
+    With D = A - B and M = (A + B) / 2 per participant (n x p each) and the factor effect-coded
+    (sum to zero): the condition effect is the intercept of D, the interaction the factor's
+    coefficients on D, and the factor's main effect its coefficients on M. Wilks, Pillai,
+    Hotelling-Lawley and Roy with their F approximations (statsmodels). The condition effect
+    averages the levels unweighted (type III), as car's type III and MANOVA.RM do. Values and F
+    agree with R's ``car::Anova(type = 3)`` and ``summary.manova``, except the F of
+    Hotelling-Lawley's trace for effects with several degrees of freedom: statsmodels uses
+    McKeon's (1974) approximation, R the Pillai-Samson one. Effects are named ``condition``, ``<factor>`` and ``<factor>:condition``.
+    """
+    values = np.asarray(values, dtype=float)
+    if values.ndim != 3 or values.shape[1] != 2:
+        raise ParameterError("between_manova needs values of shape (participants, 2 conditions, IQMs)")
+    labels = pd.Series(np.asarray(groups)).astype(str)
+    levels = sorted(labels.unique())
+    if len(levels) < 2:
+        raise InsufficientDataError(f"the between factor has {len(levels)} level; it needs two or more")
+    n, _, p = values.shape
+    _check_shape(n, p, needed=p + len(levels), what="participants")
+    coding = np.column_stack([(labels == level).to_numpy(float) - (labels == levels[-1]).to_numpy(float) for level in levels[:-1]])
+    exog = np.column_stack([np.ones(n), coding])
+    contrasts = np.eye(exog.shape[1])
+    condition, between, interaction = "condition", factor, f"{factor}:condition"
+    d, m = values[:, 0] - values[:, 1], values.mean(axis=1)
+    rows = [
+        _rows(_mv_test(d, exog, {condition: contrasts[:1], interaction: contrasts[1:]}), test="manova_between",
+              design=f"repeated measures x between factor ({len(levels)} levels)", n=n, p=p),
+        _rows(_mv_test(m, exog, {between: contrasts[1:]}), test="manova_between",
+              design=f"repeated measures x between factor ({len(levels)} levels)", n=n, p=p),
+    ]
+    return pd.concat(rows, ignore_index=True)
+
+
+def repeated_measures(values: np.ndarray, conditions, *, permutations: int = 10_000, random_state: int = 0) -> pd.DataFrame:
+    """Two or more conditions: the omnibus within-participant test and every pairwise paired test.
+
+    The omnibus test is Hotelling's T^2 on the k - 1 contrasts (first condition minus each other)
+    of all IQMs stacked (doubly multivariate repeated-measures MANOVA; df p (k - 1)). Pairwise
+    tests are :func:`paired_hotelling` for every pair, with Holm's correction across pairs in
+    ``p_value`` of rows whose ``test`` is ``hotelling_pairwise``.
+    """
+    values = np.asarray(values, dtype=float)
+    conditions = list(conditions)
+    n, k, p = values.shape
+    if k != len(conditions) or k < 2:
+        raise ParameterError("values must be (participants, conditions, IQMs) with two or more conditions")
+    contrasts = (values[:, :1] - values[:, 1:]).reshape(n, -1)
+    omnibus = paired_hotelling(contrasts, permutations=permutations, random_state=random_state, effect="condition")
+    omnibus["test"], omnibus["design"], omnibus["n_iqms"] = "hotelling_omnibus", f"repeated measures ({k} conditions)", p
+    if k == 2:
+        return omnibus
+    pairs = [(i, j) for i in range(k) for j in range(i + 1, k)]
+    pairwise = [
+        paired_hotelling(values[:, i] - values[:, j], permutations=permutations, random_state=random_state,
+                         effect=f"{conditions[i]} - {conditions[j]}")
+        for i, j in pairs
+    ]
+    holm = adjust(np.array([table["p_value"].iloc[0] for table in pairwise]), "holm")
+    for table, p_holm in zip(pairwise, holm):
+        table["test"], table["p_value"] = "hotelling_pairwise", p_holm
+        table["design"] = "paired, Holm-corrected across pairs"
+    return pd.concat([omnibus, *pairwise], ignore_index=True)
+
+
+def _names(values) -> list[str] | None:
+    return list(values.columns) if isinstance(values, pd.DataFrame) else None
+
+
+def _check_shape(n: int, p: int, *, needed: int, what: str) -> None:
+    if n < needed:
+        raise InsufficientDataError(
+            f"{n} {what} for {p} IQMs: this test needs at least {needed}. Reduce the IQMs with "
+            "--reduce pca, or name fewer with --iqms."
+        )
+
+
+def _column_scale(x: np.ndarray) -> np.ndarray:
+    scale = x.std(axis=0, ddof=1)
+    return np.where(scale > 0, scale, 1.0)
+
+
+def _triangular_factor(centred: np.ndarray, *, names=None) -> np.ndarray:
+    """R of the QR of centred, scaled columns (S = R'R / (n - 1)); refuse a singular S."""
+    scaled = centred / _column_scale(centred)
+    r = np.linalg.qr(scaled, mode="r")
+    diagonal = np.abs(np.diag(r))
+    weak = np.flatnonzero(diagonal <= SINGULAR_TOLERANCE * diagonal.max())
+    if weak.size:
+        which = ", ".join(names[j] for j in weak[:5]) if names else f"column(s) {', '.join(map(str, weak[:5]))}"
+        raise InsufficientDataError(
+            f"the covariance of the IQMs is singular ({which} add nothing to the others). "
+            "Prepare the IQMs (iqmstats.stats.prepare_iqms drops dependent ones), use --reduce pca, or fewer IQMs."
+        )
+    return r * _column_scale(centred)  # undo the scaling: R of the centred input
+
+
+def _sign_flip_p(d: np.ndarray, permutations: int, random_state: int) -> float:
+    """Sign-flip permutation p of T^2, vectorised over permutations.
+
+    Flipping signs leaves M = D'D / n unchanged, and T^2 is increasing in q = dbar' M^-1 dbar
+    (T^2 = (n - 1) q / (1 - q), Sherman-Morrison), so each permutation costs one product of
+    its sign vector with the whitened differences.
+    """
+    n = len(d)
+    r = np.linalg.qr(d, mode="r") / np.sqrt(n)  # M = R'R
+    whitened = np.linalg.solve(r.T, d.T).T  # rows w_i with dbar' M^-1 dbar = |mean(w_i)|^2
+    observed = np.sum(whitened.mean(axis=0) ** 2)
+    rng = np.random.default_rng(random_state)
+    chunk = max(1, min(permutations, 2_000_000 // n))
+    exceed = 0
+    for start in range(0, permutations, chunk):
+        size = min(chunk, permutations - start)
+        signs = rng.integers(0, 2, size=(size, n), dtype=np.int8) * 2 - 1
+        q = np.sum((signs @ whitened / n) ** 2, axis=1)
+        exceed += int(np.sum(q >= observed * (1 - 1e-12)))
+    return (1 + exceed) / (1 + permutations)
+
+
+def _mv_test(y: np.ndarray, exog: np.ndarray, hypotheses: dict) -> dict:
+    """statsmodels' multivariate GLM test of each hypothesis (columns scaled first)."""
+    model = MANOVA(y / _column_scale(y), exog)
+    result = model.mv_test(hypotheses=[(name, matrix) for name, matrix in hypotheses.items()])
+    return {name: result.results[name]["stat"] for name in hypotheses}
+
+
+def _rows(tables: dict, *, test: str, design: str, n: int, p: int) -> pd.DataFrame:
+    rows = []
+    for effect, table in tables.items():
+        for label, row in table.iterrows():
+            rows.append((test, design, effect, _STATSMODELS_NAMES[label], float(row["Value"]), float(row["F Value"]),
+                         float(row["Num DF"]), float(row["Den DF"]), float(row["Pr > F"]), np.nan, 0, n, p))
+    return pd.DataFrame(rows, columns=MULTIVARIATE_COLUMNS)
