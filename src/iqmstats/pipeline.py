@@ -12,9 +12,23 @@ Examples
 
 from __future__ import annotations
 
-from .errors import InputError, did_you_mean
+import hashlib
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from . import __version__
+from .errors import InputError, ParameterError, did_you_mean
 from .io import IQMTable
+from .io.write import check_writable, write_json, write_tsv
+from .pairing import audit_pairing, pair_iqms
 from .stats import screen_iqms
+from .stats.multivariate import between_manova, preregistered_manova, repeated_measures
+from .stats.preprocess import PreparedIQMs, prepare_iqms
+from .stats.univariate import per_iqm_tests
 
 
 def summarise_study(table: IQMTable, *, participant: str, condition: str) -> dict:
@@ -37,3 +51,136 @@ def summarise_study(table: IQMTable, *, participant: str, condition: str) -> dic
         "complete_participants": int((per_participant == n_conditions).sum()),
         "screen": screen_iqms(table.values, modality=table.modality),
     }
+
+
+@dataclass(frozen=True)
+class Comparison:
+    """Everything ``iqmstats compare`` computes; ``write_comparison`` writes it to a folder."""
+
+    prepared: PreparedIQMs
+    per_iqm: pd.DataFrame
+    multivariate: pd.DataFrame
+    audit: dict
+    parameters: dict
+
+
+def compare_conditions(
+    table,
+    *,
+    participant: str = "participant",
+    condition: str = "condition",
+    conditions=None,
+    iqms=None,
+    between: str | None = None,
+    reduce: str = "none",
+    pca_rule="kaiser",
+    fit_on: str | None = None,
+    standardise_within: bool = False,
+    repeats: str = "first",
+    drop_unpaired: bool = False,
+    permutations: int = 10_000,
+    bootstrap: int = 10_000,
+    random_state: int = 0,
+) -> Comparison:
+    """Pair, audit, prepare and test: the analysis behind ``iqmstats compare``.
+
+    ``table`` is an IQMTable (or a DataFrame plus ``iqms``) with participant and condition
+    columns. Differences are first minus second of ``conditions``. Returns a :class:`Comparison`.
+    """
+    frame, names, modality = (table.data, table.iqms, table.modality) if isinstance(table, IQMTable) else (table, iqms, None)
+    if names is None:
+        raise ParameterError("name the IQM columns (iqms=...) when passing a DataFrame")
+    paired = pair_iqms(frame, iqms=names, participant=participant, condition=condition, conditions=conditions,
+                       repeats=repeats, between=between, drop_unpaired=drop_unpaired, random_state=random_state)
+    audit = audit_pairing(paired, random_state=random_state)
+    prepared = prepare_iqms(paired, modality=modality, selected=iqms if isinstance(table, IQMTable) else None,
+                            reduce=reduce, fit_on=fit_on, pca_rule=pca_rule, standardise_within=standardise_within)
+    data = prepared.paired
+    per_iqm = pd.concat([
+        per_iqm_tests(data.condition(first), data.condition(second), bootstrap=bootstrap, random_state=random_state)
+        .assign(comparison=f"{first} - {second}")
+        for first, second in _pairs(data.conditions)
+    ], ignore_index=True)
+    stacked = data.values.transpose(1, 0, 2).reshape(-1, len(data.iqms))
+    labels = np.repeat(data.conditions, data.n)
+    tests = [
+        preregistered_manova(stacked, labels),
+        repeated_measures(data.values, data.conditions, permutations=permutations, random_state=random_state),
+    ]
+    if between is not None:
+        if len(data.conditions) != 2:
+            raise ParameterError("--between needs exactly two conditions")
+        tests.append(between_manova(data.values, data.between.to_numpy(), factor=between))
+    parameters = {
+        "participant": participant, "condition": condition, "conditions": list(data.conditions),
+        "differences": f"{data.conditions[0]} - {data.conditions[1]}", "iqms": list(iqms) if iqms else "all",
+        "between": between, "reduce": reduce, "pca_rule": pca_rule, "fit_on": fit_on,
+        "standardise_within": standardise_within, "repeats": repeats, "drop_unpaired": drop_unpaired,
+        "permutations": permutations, "bootstrap": bootstrap, "random_state": random_state,
+    }
+    return Comparison(prepared, per_iqm, pd.concat(tests, ignore_index=True), audit, parameters)
+
+
+def _pairs(conditions):
+    first = conditions[0]
+    return [(first, other) for other in conditions[1:]] + [
+        (a, b) for i, a in enumerate(conditions[1:], 1) for b in conditions[i + 1 :]
+    ]
+
+
+def write_comparison(result: Comparison, out, *, inputs: dict, overwrite: bool = False) -> list[Path]:
+    """Write the five outputs of ``iqmstats compare`` into folder ``out`` (created if needed).
+
+    Every output is checked before the first is written, so nothing is half replaced.
+    """
+    out = Path(out)
+    out.mkdir(parents=True, exist_ok=True)
+    tables = {
+        "paired_iqms.tsv": result.prepared.paired.to_frame(),
+        "excluded_iqms.tsv": result.prepared.excluded,
+        "per_iqm.tsv": result.per_iqm,
+        "multivariate.tsv": result.multivariate,
+    }
+    if result.prepared.reduction:
+        tables["pca_loadings.tsv"] = result.prepared.reduction["loadings"].rename_axis("iqm").reset_index()
+        tables["pca_explained.tsv"] = result.prepared.reduction["explained"]
+    paths = [out / name for name in [*tables, "provenance.json"]]
+    for path in paths:
+        check_writable(path, overwrite=overwrite)
+    for name, frame in tables.items():
+        write_tsv(frame, out / name, overwrite=overwrite)
+    write_json(_provenance(result, inputs), out / "provenance.json", overwrite=overwrite)
+    return paths
+
+
+def _provenance(result: Comparison, inputs: dict) -> dict:
+    import platform
+
+    import scipy
+    import statsmodels
+
+    dropped = result.prepared.paired.dropped
+    return {
+        "iqmstats_version": __version__,
+        "created": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+        "inputs": inputs,
+        "parameters": result.parameters,
+        "n_participants": result.prepared.paired.n,
+        "n_iqms_analysed": len(result.prepared.paired.iqms),
+        "participants_dropped": dropped.to_dict("records"),
+        "pairing_audit": result.audit,
+        "software": {"python": platform.python_version(), "numpy": np.__version__, "pandas": pd.__version__,
+                     "scipy": scipy.__version__, "statsmodels": statsmodels.__version__},
+    }
+
+
+def file_checksum(path) -> str:
+    """sha256 of a file, or of a folder's files (relative paths and contents, in sorted order)."""
+    path = Path(path)
+    digest = hashlib.sha256()
+    files = [path] if path.is_file() else sorted(p for p in path.rglob("*") if p.is_file())
+    for file in files:
+        if file != path:
+            digest.update(file.relative_to(path).as_posix().encode())
+        digest.update(file.read_bytes())
+    return digest.hexdigest()

@@ -133,6 +133,7 @@ def between_manova(values: np.ndarray, groups, *, factor: str = "between") -> pd
 def repeated_measures(values: np.ndarray, conditions, *, permutations: int = 10_000, random_state: int = 0) -> pd.DataFrame:
     """Two or more conditions: the omnibus within-participant test and every pairwise paired test.
 
+    With two conditions this is :func:`paired_hotelling` of first minus second.
     The omnibus test is Hotelling's T^2 on the k - 1 contrasts (first condition minus each other)
     of all IQMs stacked (doubly multivariate repeated-measures MANOVA; df p (k - 1)). Pairwise
     tests are :func:`paired_hotelling` for every pair, with Holm's correction across pairs in
@@ -143,11 +144,12 @@ def repeated_measures(values: np.ndarray, conditions, *, permutations: int = 10_
     n, k, p = values.shape
     if k != len(conditions) or k < 2:
         raise ParameterError("values must be (participants, conditions, IQMs) with two or more conditions")
+    if k == 2:
+        return paired_hotelling(values[:, 0] - values[:, 1], permutations=permutations, random_state=random_state,
+                                effect=f"{conditions[0]} - {conditions[1]}")
     contrasts = (values[:, :1] - values[:, 1:]).reshape(n, -1)
     omnibus = paired_hotelling(contrasts, permutations=permutations, random_state=random_state, effect="condition")
     omnibus["test"], omnibus["design"], omnibus["n_iqms"] = "hotelling_omnibus", f"repeated measures ({k} conditions)", p
-    if k == 2:
-        return omnibus
     pairs = [(i, j) for i in range(k) for j in range(i + 1, k)]
     pairwise = [
         paired_hotelling(values[:, i] - values[:, j], permutations=permutations, random_state=random_state,

@@ -209,13 +209,21 @@ def prepare_iqms(
             continue
         kept.remove(name)
     first = paired.conditions[0]
-    checks = [("pooled values", lambda subset: columns(subset).reshape(-1, len(subset)))]
+    checks = [("pooled values", "images", lambda subset: columns(subset).reshape(-1, len(subset)))]
     checks += [
-        (f"differences {first} - {other}", lambda subset, j=j: columns(subset)[:, 0] - columns(subset)[:, j])
+        (f"differences {first} - {other}", "pairs", lambda subset, j=j: columns(subset)[:, 0] - columns(subset)[:, j])
         for j, other in enumerate(paired.conditions[1:], start=1)
     ]
-    for where, matrix_of in checks:
-        kept, dependent = independent_columns(matrix_of(kept), kept)
+    for where, rows, matrix_of in checks:
+        matrix = matrix_of(kept)
+        if len(matrix) <= len(kept):  # dependencies forced by the shape say nothing about the IQMs
+            if reduce == "pca":
+                continue
+            raise InsufficientDataError(
+                f"{len(matrix)} {rows} for {len(kept)} IQMs after preparation: too few to estimate their "
+                "covariance. Reduce the IQMs with --reduce pca, or name fewer with --iqms."
+            )
+        kept, dependent = independent_columns(matrix, kept)
         excluded += [(name, "linear_dependence", f"{detail}, in the {where}") for name, detail in dependent.items()]
 
     between = paired.between.loc[participants] if paired.between is not None else None
