@@ -29,6 +29,7 @@ from .stats import screen_iqms
 from .stats.multivariate import between_manova, preregistered_manova, repeated_measures
 from .stats.preprocess import PreparedIQMs, prepare_iqms
 from .stats.univariate import per_iqm_tests
+from .stats.wts_mats import wts_mats
 
 
 def summarise_study(table: IQMTable, *, participant: str, condition: str) -> dict:
@@ -111,6 +112,8 @@ def compare_conditions(
         if len(data.conditions) != 2:
             raise ParameterError("--between needs exactly two conditions")
         tests.append(between_manova(data.values, data.between.to_numpy(), factor=between))
+        tests.append(wts_mats(data.values, data.between.to_numpy(), factor=between, resamples=permutations,
+                              random_state=random_state))
     parameters = {
         "participant": participant, "condition": condition, "conditions": list(data.conditions),
         "differences": f"{data.conditions[0]} - {data.conditions[1]}", "iqms": list(iqms) if iqms else "all",
