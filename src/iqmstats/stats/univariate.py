@@ -84,7 +84,7 @@ def per_iqm_tests(
     p_w = np.array([_wilcoxon_p(d[:, j]) for j in range(d.shape[1])])
     dz = bias / sd
     dz_ci = np.array([_dz_interval(value, n, confidence) for value in dz])
-    boot = _bootstrap_mean_interval(d, bootstrap, confidence, random_state) if bootstrap else np.full((2, d.shape[1]), np.nan)
+    boot = bootstrap_mean_interval(d, bootstrap, confidence, random_state) if bootstrap else np.full((2, d.shape[1]), np.nan)
     sd_av = np.sqrt((a.var(axis=0, ddof=1) + b.var(axis=0, ddof=1)) / 2)
     result = pd.DataFrame({
         "iqm": list(first.columns), "n": n, "mean_a": a.mean(axis=0), "mean_b": b.mean(axis=0),
@@ -153,7 +153,7 @@ def _dz_interval(dz: float, n: int, confidence: float) -> tuple[float, float]:
     return ncp_where(1 - tail) / np.sqrt(n), ncp_where(tail) / np.sqrt(n)
 
 
-def _bootstrap_mean_interval(d: np.ndarray, resamples: int, confidence: float, random_state: int) -> np.ndarray:
+def bootstrap_mean_interval(d: np.ndarray, resamples: int, confidence: float, random_state: int) -> np.ndarray:
     """Percentile bootstrap CI of each column's mean, resampling rows (participants).
 
     Each resample is a vector of counts (how often each participant is drawn), so the B means of
