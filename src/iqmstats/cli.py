@@ -269,6 +269,10 @@ def _add_compare_command(commands) -> None:
     compare.add_argument("--pca-rule", default="kaiser", help="'kaiser' (eigenvalue > 1) or a share of variance, e.g. 0.8")
     compare.add_argument("--fit-on", help="fit standardisation and PCA on this condition (default: all pooled)")
     compare.add_argument("--standardise-within", action="store_true", help="z-score within each level of --between")
+    compare.add_argument("--max-missing-share", type=float, default=0.1,
+                         help="drop IQMs missing (e.g. fber == -1) in more than this share of images (default 0.1)")
+    compare.add_argument("--max-identical-share", type=float, default=0.95,
+                         help="drop IQMs with one value in at least this share of images (default 0.95)")
     compare.add_argument("--repeats", choices=["first", "random", "mean"], default="first",
                          help="repeated presentations: keep the first, a random one, or their mean")
     compare.add_argument("--drop-unpaired", action="store_true", help="leave out participants lacking a condition")
@@ -296,6 +300,7 @@ def _run_compare(args) -> int:
         conditions=_names(args.conditions) if args.conditions else None,
         iqms=_names(args.iqms) if args.iqms else None, between=args.between, reduce=args.reduce, pca_rule=rule,
         fit_on=args.fit_on, standardise_within=args.standardise_within, repeats=args.repeats,
+        max_missing_share=args.max_missing_share, max_identical_share=args.max_identical_share,
         drop_unpaired=args.drop_unpaired, permutations=args.permutations, bootstrap=args.bootstrap,
         random_state=args.seed,
     )

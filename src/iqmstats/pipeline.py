@@ -79,6 +79,8 @@ def compare_conditions(
     standardise_within: bool = False,
     repeats: str = "first",
     drop_unpaired: bool = False,
+    max_missing_share: float = 0.1,
+    max_identical_share: float = 0.95,
     permutations: int = 10_000,
     bootstrap: int = 10_000,
     random_state: int = 0,
@@ -95,6 +97,7 @@ def compare_conditions(
                        repeats=repeats, between=between, drop_unpaired=drop_unpaired, random_state=random_state)
     audit = audit_pairing(paired, random_state=random_state)
     prepared = prepare_iqms(paired, modality=modality, selected=iqms if isinstance(table, IQMTable) else None,
+                            max_missing_share=max_missing_share, max_identical_share=max_identical_share,
                             reduce=reduce, fit_on=fit_on, pca_rule=pca_rule, standardise_within=standardise_within)
     data = prepared.paired
     per_iqm = pd.concat([
@@ -119,6 +122,7 @@ def compare_conditions(
         "differences": f"{data.conditions[0]} - {data.conditions[1]}", "iqms": list(iqms) if iqms else "all",
         "between": between, "reduce": reduce, "pca_rule": pca_rule, "fit_on": fit_on,
         "standardise_within": standardise_within, "repeats": repeats, "drop_unpaired": drop_unpaired,
+        "max_missing_share": max_missing_share, "max_identical_share": max_identical_share,
         "permutations": permutations, "bootstrap": bootstrap, "random_state": random_state,
     }
     return Comparison(prepared, per_iqm, pd.concat(tests, ignore_index=True), audit, parameters)

@@ -5,6 +5,9 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from hypothesis.extra.numpy import arrays
 
 from iqmstats.errors import InsufficientDataError
 from iqmstats.stats.multivariate import (
@@ -131,3 +134,26 @@ def test_repeated_measures_with_three_conditions():
     from statsmodels.stats.multitest import multipletests
     np.testing.assert_allclose(pairwise["p_value"], multipletests(raw, method="holm")[1], rtol=1e-12)
     assert list(result.columns) == MULTIVARIATE_COLUMNS
+
+
+@settings(max_examples=40, deadline=None)
+@given(
+    seed=st.integers(0, 2**32 - 1),
+    scales=arrays(np.float64, 3, elements=st.floats(1e-6, 1e6)),
+    signs=arrays(np.float64, 3, elements=st.sampled_from([-1.0, 1.0])),
+    shift=arrays(np.float64, 3, elements=st.floats(-5, 5)),
+)
+def test_t2_invariances(seed, scales, signs, shift):
+    """T^2 is unchanged by rescaling or flipping any IQM, by reordering participants, and by
+    swapping the conditions; adding a constant to both conditions changes no difference."""
+    rng = np.random.default_rng(seed)
+    a = rng.normal(size=(20, 3))
+    b = a + rng.normal(loc=0.2, size=(20, 3))
+    reference = paired_hotelling(a - b, permutations=0).value.iloc[0]
+    transform = scales * signs
+    moved = paired_hotelling((a * transform + shift) - (b * transform + shift), permutations=0).value.iloc[0]
+    order = rng.permutation(20)
+    shuffled = paired_hotelling((a - b)[order], permutations=0).value.iloc[0]
+    swapped = paired_hotelling(b - a, permutations=0).value.iloc[0]
+    for value in (moved, shuffled, swapped):
+        assert value == pytest.approx(reference, rel=1e-7)
