@@ -106,6 +106,10 @@ def normalize_loop(root: Path, budget) -> int:
     return len(frames)
 
 
+def count_iqmstats(root: Path, jobs) -> int:
+    return len(iqmstats.read_iqms(root, jobs=jobs).data)
+
+
 def timed(function, *args) -> tuple[float, int]:
     start = time.perf_counter()
     done = function(*args)
@@ -130,8 +134,8 @@ def main() -> None:
                 "floor (walk + read bytes)": timed(floor, root, None),
                 "seed notebook loop (json.load + get_key)": timed(seed_loop, root, args.budget, blind, positions),
                 "json.load + json_normalize loop": timed(normalize_loop, root, args.budget),
-                "iqmstats read_iqms, jobs=1": timed(lambda: len(iqmstats.read_iqms(root, jobs=1).data)),
-                "iqmstats read_iqms (default jobs)": timed(lambda: len(iqmstats.read_iqms(root).data)),
+                "iqmstats read_iqms, jobs=1": timed(count_iqmstats, root, 1),
+                "iqmstats read_iqms (default jobs)": timed(count_iqmstats, root, None),
             }
             rates = {name: done / seconds for name, (seconds, done) in runs.items()}
             floor_rate, seed_rate = rates["floor (walk + read bytes)"], rates["seed notebook loop (json.load + get_key)"]

@@ -140,7 +140,7 @@ def _pair_findings(root: Path, files, images, key: BlindingKey) -> list[tuple[st
     for rel, path in images.items():
         if rel in owner:
             by_participant.setdefault(owner[rel]["participant"], []).append((owner[rel]["condition"], rel, path))
-    for participant, shown in by_participant.items():
+    for shown in by_participant.values():
         for i, (condition_a, rel_a, path_a) in enumerate(shown):
             for condition_b, rel_b, path_b in shown[i + 1 :]:
                 if condition_a == condition_b:

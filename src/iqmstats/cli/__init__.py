@@ -1,0 +1,51 @@
+"""The ``iqmstats`` command line: one sub-command per job, one module per family of jobs.
+
+Exit codes: 0 done, 1 input or analysis refused, 2 the command was used wrongly. A user error
+prints one line (``iqmstats: error: ...``); ``--debug`` shows the traceback instead.
+
+Examples
+--------
+>>> main(["read", "no/such/folder", "--out", "t.tsv"])
+1
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+
+from .. import __version__
+from ..errors import IqmstatsError
+from . import blinding, compare, demo, read
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Run the command line with ``argv`` (default: ``sys.argv[1:]``); return the exit code."""
+    parser = _parser()
+    try:
+        args = parser.parse_args(argv)
+    except SystemExit as exc:  # argparse has printed the usage error
+        return int(exc.code or 0)
+    try:
+        return args.run(args)
+    except IqmstatsError as exc:
+        if args.debug:
+            raise
+        print(f"iqmstats: error: {exc}", file=sys.stderr)
+        return exc.exit_code
+    except KeyboardInterrupt:
+        print("iqmstats: interrupted", file=sys.stderr)
+        return 130
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="iqmstats",
+        description="Did an intervention change MRIQC's image quality metrics? Paired statistics, hard to misuse.",
+    )
+    parser.add_argument("--version", action="version", version=f"iqmstats {__version__}")
+    parser.add_argument("--debug", action="store_true", help="show tracebacks instead of one-line errors")
+    commands = parser.add_subparsers(title="commands", required=True, metavar="COMMAND")
+    for family in (read, blinding, compare, demo):
+        family.register(commands)
+    return parser
