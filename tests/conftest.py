@@ -45,3 +45,15 @@ def ixi_paired(ixi_unblinded):
     from iqmstats.pairing import pair_iqms
 
     return pair_iqms(ixi_unblinded.data, iqms=ixi_unblinded.iqms, conditions=["original", "defaced"], between="site")
+
+
+@pytest.fixture(scope="session")
+def ixi_ratings():
+    """The study's ratings, read and unblinded with the study's key (S1's own answers dropped)."""
+    from iqmstats import read_key, unblind
+    from iqmstats.examples import example_path
+    from iqmstats.io.ratings import read_ratings
+
+    ratings = read_ratings(example_path("ixi-ratings")).data.drop(columns=["subject", "defaced"])
+    key = read_key(example_path("ixi-key"), conditions={"non_defaced": "original"})
+    return unblind(ratings, key, id_column="blinded_id", unique=False)
