@@ -28,6 +28,7 @@ from .pairing import audit_pairing, pair_iqms
 from .stats import screen_iqms
 from .stats.multivariate import between_manova, preregistered_manova, repeated_measures
 from .stats.preprocess import PreparedIQMs, prepare_iqms
+from .stats.ratings import agreement, artifact_tests, rating_models, rm_anova
 from .stats.univariate import per_iqm_tests
 from .stats.wts_mats import wts_mats
 
@@ -140,8 +141,6 @@ def write_comparison(result: Comparison, out, *, inputs: dict, overwrite: bool =
 
     Every output is checked before the first is written, so nothing is half replaced.
     """
-    out = Path(out)
-    out.mkdir(parents=True, exist_ok=True)
     tables = {
         "paired_iqms.tsv": result.prepared.paired.to_frame(),
         "excluded_iqms.tsv": result.prepared.excluded,
@@ -151,33 +150,47 @@ def write_comparison(result: Comparison, out, *, inputs: dict, overwrite: bool =
     if result.prepared.reduction:
         tables["pca_loadings.tsv"] = result.prepared.reduction["loadings"].rename_axis("iqm").reset_index()
         tables["pca_explained.tsv"] = result.prepared.reduction["explained"]
+    return _write_outputs(Path(out), tables, _provenance(result, inputs), overwrite)
+
+
+def _write_outputs(out: Path, tables: dict, provenance: dict, overwrite: bool) -> list[Path]:
+    """Write TSVs and ``provenance.json`` into ``out``, checking every path before the first write."""
+    out.mkdir(parents=True, exist_ok=True)
     paths = [out / name for name in [*tables, "provenance.json"]]
     for path in paths:
         check_writable(path, overwrite=overwrite)
     for name, frame in tables.items():
         write_tsv(frame, out / name, overwrite=overwrite)
-    write_json(_provenance(result, inputs), out / "provenance.json", overwrite=overwrite)
+    write_json(provenance, out / "provenance.json", overwrite=overwrite)
     return paths
 
 
-def _provenance(result: Comparison, inputs: dict) -> dict:
+def _now() -> str:
+    return datetime.now(timezone.utc).isoformat(timespec="seconds")
+
+
+def _software() -> dict:
     import platform
 
     import scipy
     import statsmodels
 
+    return {"python": platform.python_version(), "numpy": np.__version__, "pandas": pd.__version__,
+            "scipy": scipy.__version__, "statsmodels": statsmodels.__version__}
+
+
+def _provenance(result: Comparison, inputs: dict) -> dict:
     dropped = result.prepared.paired.dropped
     return {
         "iqmstats_version": __version__,
-        "created": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+        "created": _now(),
         "inputs": inputs,
         "parameters": result.parameters,
         "n_participants": result.prepared.paired.n,
         "n_iqms_analysed": len(result.prepared.paired.iqms),
         "participants_dropped": dropped.to_dict("records"),
         "pairing_audit": result.audit,
-        "software": {"python": platform.python_version(), "numpy": np.__version__, "pandas": pd.__version__,
-                     "scipy": scipy.__version__, "statsmodels": statsmodels.__version__},
+        "software": _software(),
     }
 
 
@@ -191,3 +204,50 @@ def file_checksum(path) -> str:
             digest.update(file.relative_to(path).as_posix().encode())
         digest.update(file.read_bytes())
     return digest.hexdigest()
+
+
+@dataclass(frozen=True)
+class RatingsAnalysis:
+    """Everything ``iqmstats ratings`` computes; ``write_ratings_analysis`` writes it to a folder."""
+
+    tidy: pd.DataFrame
+    models: pd.DataFrame
+    rm_anova: pd.DataFrame
+    agreement: pd.DataFrame
+    artifacts: pd.DataFrame
+    parameters: dict
+
+
+def analyse_ratings(ratings: pd.DataFrame, *, conditions, threshold: float = 2.45) -> RatingsAnalysis:
+    """Mixed models, rm-ANOVA, agreement and artifact tests of unblinded ratings (one row per
+    rating with ``rater, participant, condition, rating``). Without a ``presentation`` column,
+    repeated ratings of one participant and condition by one rater are numbered in file order."""
+    tidy = ratings.copy()
+    if "presentation" not in tidy:
+        tidy["presentation"] = tidy.groupby(["rater", "participant", "condition"]).cumcount() + 1
+    conditions = [str(c) for c in conditions]
+    return RatingsAnalysis(
+        tidy=tidy,
+        models=rating_models(tidy, conditions, threshold=threshold),
+        rm_anova=rm_anova(tidy, conditions),
+        agreement=agreement(tidy, conditions, threshold=threshold),
+        artifacts=artifact_tests(tidy, conditions),
+        parameters={"conditions": conditions, "effects": f"{conditions[0]} - {conditions[1]}", "threshold": threshold},
+    )
+
+
+def write_ratings_analysis(result: RatingsAnalysis, out, *, inputs: dict, overwrite: bool = False) -> list[Path]:
+    """Write ``ratings_tidy.tsv``, ``ratings_models.tsv``, ``ratings_rm_anova.tsv``,
+    ``ratings_agreement.tsv``, ``ratings_artifacts.tsv`` and ``provenance.json`` into ``out``."""
+    tables = {
+        "ratings_tidy.tsv": result.tidy,
+        "ratings_models.tsv": result.models,
+        "ratings_rm_anova.tsv": result.rm_anova,
+        "ratings_agreement.tsv": result.agreement,
+        "ratings_artifacts.tsv": result.artifacts,
+    }
+    return _write_outputs(Path(out), tables, {
+        "iqmstats_version": __version__, "created": _now(), "inputs": inputs, "parameters": result.parameters,
+        "n_ratings": len(result.tidy), "n_raters": int(result.tidy["rater"].nunique()),
+        "n_participants": int(result.tidy["participant"].nunique()), "software": _software(),
+    }, overwrite)
