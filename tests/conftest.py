@@ -57,3 +57,19 @@ def ixi_ratings():
     ratings = read_ratings(example_path("ixi-ratings")).data.drop(columns=["subject", "defaced"])
     key = read_key(example_path("ixi-key"), conditions={"non_defaced": "original"})
     return unblind(ratings, key, id_column="blinded_id", unique=False)
+
+
+@pytest.fixture(scope="session")
+def demo_run(tmp_path_factory):
+    """``iqmstats demo`` once for the session (few resamples): its folder and its --json summary."""
+    import contextlib
+    import io
+    import json
+
+    from iqmstats.cli import main
+
+    out = tmp_path_factory.mktemp("demo") / "study"
+    printed = io.StringIO()
+    with contextlib.redirect_stdout(printed):
+        assert main(["demo", "--out", str(out), "--resamples", "200", "--quiet", "--json"]) == 0
+    return out, json.loads(printed.getvalue())

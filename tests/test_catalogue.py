@@ -7,8 +7,8 @@ import pandas as pd
 import pytest
 
 from iqmstats import catalogue
-from iqmstats.examples import example_path
 from iqmstats.errors import ParameterError
+from iqmstats.examples import example_path
 
 from .conftest import BOLD_JSON, DATA, T1W_JSON
 

@@ -13,16 +13,6 @@ from iqmstats.cli import main
 from .conftest import DATA
 
 
-def test_demo_summarises_the_bundled_study(capsys):
-    assert main(["demo"]) == 0
-    out = capsys.readouterr().out
-    assert "1158 images (T1w), 62 IQMs" in out
-    assert "participants: 579; images per condition: original 579, defaced (pydeface) 579" in out
-    assert "images per site: HH 370, Guys 640, IOP 148" in out
-    assert "IQMs kept: 53 of 62" in out
-    assert "fber               missing        missing in 863 of 1158 images (75%)" in out
-
-
 def test_read_writes_a_tidy_table_and_a_sidecar(tmp_path, capsys):
     out = tmp_path / "iqms.tsv"
     assert main(["read", str(DATA / "group_T1w.tsv"), "--out", str(out)]) == 0

@@ -22,7 +22,7 @@ KEY = ["--key", str(example_path("ixi-key")), "--map", "non_defaced=original", "
 def outputs(tmp_path_factory):
     out = tmp_path_factory.mktemp("compare")
     assert main(["compare", STUDY, *KEY, "--between", "site", "--permutations", "999", "--bootstrap", "999",
-                 "--out", str(out), "--quiet"]) == 0
+                 "--out", str(out), "--quiet", "--no-report"]) == 0
     return out
 
 
@@ -67,7 +67,7 @@ def test_shuffled_pairs_trigger_the_warning(ixi_unblinded, tmp_path, capsys):
     table = tmp_path / "shuffled.tsv"
     data.drop(columns=["presentation"]).to_csv(table, sep="\t", index=False)
     assert main(["compare", str(table), "--conditions", "original,defaced", "--permutations", "0", "--bootstrap", "0",
-                 "--out", str(tmp_path / "out"), "--quiet"]) == 0
+                 "--out", str(tmp_path / "out"), "--quiet", "--no-report"]) == 0
     assert "WARNING: the pairing looks misaligned" in capsys.readouterr().err
     assert json.loads((tmp_path / "out" / "provenance.json").read_text())["pairing_audit"]["verdict"] == "misaligned"
 
@@ -77,7 +77,7 @@ def test_too_few_participants_are_refused_with_advice(ixi_unblinded, tmp_path, c
     few = data[data.participant.isin(sorted(data.participant.unique())[:30])]
     table = tmp_path / "few.tsv"
     few.to_csv(table, sep="\t", index=False)
-    args = ["compare", str(table), "--conditions", "original,defaced", "--permutations", "0", "--bootstrap", "0"]
+    args = ["compare", str(table), "--conditions", "original,defaced", "--permutations", "0", "--bootstrap", "0", "--no-report"]
     assert main([*args, "--out", str(tmp_path / "a")]) == 1
     err = capsys.readouterr().err
     assert "30 images" in err or "30 pairs" in err
@@ -87,7 +87,7 @@ def test_too_few_participants_are_refused_with_advice(ixi_unblinded, tmp_path, c
 
 
 def test_outputs_are_not_replaced_without_force(outputs, capsys):
-    args = ["compare", STUDY, *KEY, "--permutations", "0", "--bootstrap", "0", "--out", str(outputs), "--quiet"]
+    args = ["compare", STUDY, *KEY, "--permutations", "0", "--bootstrap", "0", "--out", str(outputs), "--quiet", "--no-report"]
     assert main(args) == 1
     assert "exists; choose another path or pass --force" in capsys.readouterr().err
     assert main([*args, "--force"]) == 0

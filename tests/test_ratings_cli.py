@@ -21,8 +21,9 @@ def outputs(tmp_path_factory):
 
 def test_outputs(outputs):
     assert sorted(p.name for p in outputs.iterdir()) == [
-        "provenance.json", "ratings_agreement.tsv", "ratings_artifacts.tsv", "ratings_models.tsv",
-        "ratings_rm_anova.tsv", "ratings_tidy.tsv"]
+        "figures", "provenance.json", "ratings_agreement.tsv", "ratings_artifacts.tsv", "ratings_models.tsv",
+        "ratings_rm_anova.tsv", "ratings_tidy.tsv", "report.html"]  # the report is written by default
+    assert sorted(p.name for p in (outputs / "figures").iterdir()) == ["rating_bland_altman.png", "rating_distributions.png"]
     models = pd.read_csv(outputs / "ratings_models.tsv", sep="\t")
     assert list(models.columns[:10]) == ["model", "effect", "estimate", "se", "ci_lower", "ci_upper", "chi2", "df",
                                          "p_value", "p_fdr"]
@@ -36,7 +37,7 @@ def test_outputs(outputs):
 
 def test_unblinded_table_with_named_columns_gives_the_same_model(outputs, tmp_path):
     assert main(["ratings", RATINGS, "--subject-col", "subject", "--condition-col", "defaced", "--conditions", "0,1",
-                 "--out", str(tmp_path), "--quiet"]) == 0
+                 "--out", str(tmp_path), "--quiet", "--no-report"]) == 0
     same = pd.read_csv(tmp_path / "ratings_models.tsv", sep="\t")
     keyed = pd.read_csv(outputs / "ratings_models.tsv", sep="\t")
     assert same.loc[0, "estimate"] == pytest.approx(keyed.loc[0, "estimate"], rel=1e-9)

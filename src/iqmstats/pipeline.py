@@ -12,6 +12,7 @@ Examples
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 from dataclasses import dataclass
 from datetime import datetime, timezone
@@ -53,6 +54,24 @@ def summarise_study(table: IQMTable, *, participant: str, condition: str) -> dic
         "complete_participants": int((per_participant == n_conditions).sum()),
         "screen": screen_iqms(table.values, modality=table.modality),
     }
+
+
+def join_participants(table: IQMTable, participants: pd.DataFrame, *, participant: str = "participant") -> IQMTable:
+    """Add participant-level columns (e.g. site) to every image row, matched by participant id;
+    participants missing from ``participants`` are refused by name."""
+    if participant not in table.data:
+        raise InputError(f"no column {participant!r} to join participants on. {did_you_mean(participant, table.id_columns)}")
+    ids = table.data[participant].astype(str).str.removeprefix("sub-")
+    unknown = sorted(set(ids) - set(participants.index))
+    if unknown:
+        raise InputError(f"{len(unknown)} participant(s) are not in the participants table, e.g. {', '.join(unknown[:3])}")
+    clash = [c for c in participants.columns if c in table.data]
+    if clash:
+        raise InputError(f"the participants table repeats column(s) {', '.join(clash)} of the IQM table")
+    extra = participants.loc[ids.to_numpy()].reset_index(drop=True)
+    at = len(table.id_columns)
+    data = pd.concat([table.data.iloc[:, :at], extra, table.data.iloc[:, at:]], axis=1)
+    return dataclasses.replace(table, data=data)
 
 
 @dataclass(frozen=True)

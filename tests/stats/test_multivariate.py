@@ -11,7 +11,11 @@ from hypothesis.extra.numpy import arrays
 
 from iqmstats.errors import InsufficientDataError
 from iqmstats.stats.multivariate import (
-    MULTIVARIATE_COLUMNS, between_manova, paired_hotelling, preregistered_manova, repeated_measures,
+    MULTIVARIATE_COLUMNS,
+    between_manova,
+    paired_hotelling,
+    preregistered_manova,
+    repeated_measures,
 )
 from iqmstats.stats.preprocess import prepare_iqms
 

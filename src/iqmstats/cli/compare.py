@@ -8,7 +8,9 @@ from pathlib import Path
 from ..blinding import read_key, unblind
 from ..errors import ParameterError
 from ..io import read_iqms
-from ..pipeline import compare_conditions, file_checksum, write_comparison
+from ..io.tables import read_participants
+from ..pipeline import compare_conditions, file_checksum, join_participants, write_comparison
+from ..report import write_report
 from .common import names, token_map
 
 
@@ -31,6 +33,8 @@ def register(commands) -> None:
     compare.add_argument("--conditions", help="conditions in order, comma-separated; differences are first - second")
     compare.add_argument("--iqms", help="analyse only these IQMs, comma-separated (then only exact degeneracies are dropped)")
     compare.add_argument("--between", help="a between-participant factor column, e.g. site")
+    compare.add_argument("--participants", type=Path,
+                         help="a BIDS participants.tsv whose columns (e.g. site) are joined by participant")
     compare.add_argument("--reduce", choices=["none", "pca"], default="none", help="reduce the IQMs to principal components")
     compare.add_argument("--pca-rule", default="kaiser", help="'kaiser' (eigenvalue > 1) or a share of variance, e.g. 0.8")
     compare.add_argument("--fit-on", help="fit standardisation and PCA on this condition (default: all pooled)")
@@ -48,6 +52,7 @@ def register(commands) -> None:
     compare.add_argument("--modality", choices=["T1w", "T2w", "bold"], help="keep only images of this suffix")
     compare.add_argument("--common-iqms", action="store_true", help="keep the IQMs all records share")
     compare.add_argument("--force", action="store_true", help="replace existing outputs")
+    compare.add_argument("--no-report", action="store_true", help="skip report.html and figures/")
     compare.add_argument("--quiet", action="store_true", help="no summary on stderr")
     compare.set_defaults(run=_run_compare)
 
@@ -60,6 +65,9 @@ def _run_compare(args) -> int:
         key = read_key(args.key, conditions=token_map(args.map))
         table = unblind(table, key)
         inputs.update(key=str(args.key), key_sha256=file_checksum(args.key), key_format=key.format)
+    if args.participants:
+        table = join_participants(table, read_participants(args.participants), participant=args.subject_col)
+        inputs.update(participants=str(args.participants), participants_sha256=file_checksum(args.participants))
     rule = args.pca_rule if args.pca_rule == "kaiser" else _share(args.pca_rule)
     result = compare_conditions(
         table, participant=args.subject_col, condition=args.condition_col,
@@ -71,6 +79,8 @@ def _run_compare(args) -> int:
         random_state=args.seed,
     )
     write_comparison(result, args.out, inputs=inputs, overwrite=args.force)
+    if not args.no_report:
+        write_report(args.out, overwrite=args.force)
     audit = result.audit
     if audit["verdict"] != "aligned":
         print(f"iqmstats: WARNING: the pairing looks misaligned: within-pair agreement {audit.get('observed', float('nan')):.2f} "

@@ -9,6 +9,7 @@ from ..blinding import read_key, unblind
 from ..errors import ParameterError
 from ..io.ratings import STUDY_COLUMNS, read_ratings
 from ..pipeline import analyse_ratings, file_checksum, write_ratings_analysis
+from ..report import write_report
 from .common import names, token_map
 
 
@@ -35,6 +36,7 @@ def register(commands) -> None:
     ratings.add_argument("--subject-col", help="without --key: the participant column of an unblinded table")
     ratings.add_argument("--condition-col", help="without --key: the condition column of an unblinded table")
     ratings.add_argument("--force", action="store_true", help="replace existing outputs")
+    ratings.add_argument("--no-report", action="store_true", help="skip report.html and figures/")
     ratings.add_argument("--quiet", action="store_true", help="no summary on stderr")
     ratings.set_defaults(run=_run_ratings)
 
@@ -63,6 +65,8 @@ def _run_ratings(args) -> int:
         raise ParameterError("the ratings are blinded: pass --key, or --subject-col and --condition-col for an unblinded table")
     result = analyse_ratings(data, conditions=conditions, threshold=args.threshold)
     write_ratings_analysis(result, args.out, inputs=inputs, overwrite=args.force)
+    if not args.no_report:
+        write_report(args.out, overwrite=args.force)
     for note in table.notes:
         print(f"iqmstats: note: {note}", file=sys.stderr)
     if not args.quiet:

@@ -75,3 +75,33 @@ def load_example(name: str):
     if kind == "json":
         return json.loads(path.read_text())
     return path
+
+
+def build_ixi_derivatives(root) -> Path:
+    """Rebuild the study's blinded MRIQC output from ``S2_Data.csv`` under ``root``, as MRIQC wrote it:
+    ``sub-<id>/ses-V1/anat/sub-<id>_ses-V1_run-1_T1w.json`` for each blinded id (the study's real
+    ids), holding the IQMs (fber's -1 sentinels included), ``bids_meta`` and ``provenance``; plus
+    ``participants.tsv`` with each original participant's site (HH, Guys, IOP), labelled as the
+    key labels them. Returns ``root``.
+    """
+    import orjson
+
+    root = Path(root)
+    from ..blinding import read_key
+
+    study = pd.read_csv(example_path("ixi-iqms"), dtype={"bids_name": str, "sub": str, "defaced": str, "site": str})
+    participant_of = dict(read_key(example_path("ixi-key")).entries[["blinded_id", "participant"]].itertuples(index=False))
+    iqms = [c for c in study.columns if c not in ("bids_name", "sub", "defaced", "site")]
+    sites = {}
+    for row in study.itertuples(index=False):
+        blinded = row.bids_name.removeprefix("sub-").removesuffix("_T1w")
+        record = {name: float(getattr(row, name)) for name in iqms}
+        record["bids_meta"] = {"modality": "T1w", "subject_id": blinded, "session_id": "V1", "run_id": 1}
+        record["provenance"] = {"software": "mriqc", "version": "23.1.0", "settings": {"testing": False}}
+        folder = root / f"sub-{blinded}" / "ses-V1" / "anat"
+        folder.mkdir(parents=True, exist_ok=True)
+        (folder / f"sub-{blinded}_ses-V1_run-1_T1w.json").write_bytes(orjson.dumps(dict(sorted(record.items()))))
+        sites[participant_of[str(int(blinded))]] = IXI_LABELS["site"][row.site]
+    lines = "".join(f"sub-{participant}\t{site}\n" for participant, site in sorted(sites.items()))
+    (root / "participants.tsv").write_text("participant_id\tsite\n" + lines)
+    return root

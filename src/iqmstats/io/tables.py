@@ -80,6 +80,18 @@ def read_plain_table(path) -> pd.DataFrame:
         raise InputError(f"{path}: not a readable table ({str(exc).strip()})") from None
 
 
+def read_participants(path) -> pd.DataFrame:
+    """A BIDS ``participants.tsv`` (or any table with ``participant_id``), indexed by the label
+    without its ``sub-`` prefix; every column a string."""
+    table = read_plain_table(path)
+    if "participant_id" not in table:
+        raise InputError(f"{path}: no participant_id column (a BIDS participants.tsv is expected)")
+    labels = table.pop("participant_id").str.removeprefix("sub-")
+    if labels.duplicated().any():
+        raise InputError(f"{path}: participant {labels[labels.duplicated()].iloc[0]} appears twice")
+    return table.set_axis(labels.rename("participant"))
+
+
 def is_iqm_table(path) -> bool:
     """Whether a CSV/TSV has a column the catalogue knows as an IQM (reads the header only)."""
     path = Path(path)

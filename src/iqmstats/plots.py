@@ -1,0 +1,161 @@
+"""Figures, as pure functions: data in, an Axes (or, for grids, a Figure) out.
+
+Nothing here saves a file or changes matplotlib's global state; the report assembles figures.
+Colours are the Okabe-Ito palette, safe for colour-blind readers.
+
+Examples
+--------
+>>> import matplotlib
+>>> matplotlib.use("Agg")
+>>> import pandas as pd
+>>> per_iqm = pd.DataFrame({"iqm": ["cjv", "efc"], "dz": [0.1, -2.5], "dz_ci_lower": [-0.05, -2.7],
+...                         "dz_ci_upper": [0.25, -2.3]})
+>>> ax = forest(per_iqm)
+>>> [tick.get_text() for tick in ax.get_yticklabels()]
+['cjv', 'efc']
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+from matplotlib.axes import Axes
+from matplotlib.figure import Figure
+
+from . import catalogue
+
+OKABE_ITO = {
+    "blue": "#0072B2", "orange": "#E69F00", "green": "#009E73", "vermillion": "#D55E00",
+    "sky": "#56B4E9", "purple": "#CC79A7", "yellow": "#F0E442", "grey": "#999999",
+}
+_CYCLE = [OKABE_ITO[c] for c in ("blue", "orange", "green", "vermillion", "purple", "sky", "yellow")]
+
+
+def _axes(ax: Axes | None, size=(6.0, 4.0)) -> Axes:
+    return ax if ax is not None else Figure(figsize=size, layout="constrained").add_subplot()
+
+
+def _label(iqm: str) -> str:
+    unit = catalogue.IQMS[iqm].unit if iqm in catalogue.IQMS else ""
+    return f"{iqm} ({unit})" if unit else iqm
+
+
+def bland_altman(first, second, *, ax: Axes | None = None, title: str = "", ci=None) -> Axes:
+    """Bland-Altman plot: difference (first - second) against the mean of the pair, with the bias,
+    its CI (``ci`` = (lower, upper), shaded) and the limits of agreement bias +/- 1.96 SD."""
+    ax = _axes(ax)
+    a, b = np.asarray(first, dtype=float), np.asarray(second, dtype=float)
+    difference, mean = a - b, (a + b) / 2
+    bias, sd = difference.mean(), difference.std(ddof=1)
+    ax.scatter(mean, difference, s=6, alpha=0.5, color=OKABE_ITO["blue"], linewidths=0, rasterized=True)
+    ax.axhline(0, color=OKABE_ITO["grey"], linewidth=0.8)
+    ax.axhline(bias, color=OKABE_ITO["vermillion"], linewidth=1.2, label=f"bias {bias:.3g}")
+    for limit in (bias - 1.96 * sd, bias + 1.96 * sd):
+        ax.axhline(limit, color=OKABE_ITO["orange"], linestyle="--", linewidth=1)
+    if ci is not None:
+        ax.axhspan(ci[0], ci[1], color=OKABE_ITO["vermillion"], alpha=0.15, linewidth=0)
+    ax.set_title(title, fontsize=9)
+    ax.set_xlabel("mean of the pair", fontsize=8)
+    ax.set_ylabel("difference", fontsize=8)
+    ax.tick_params(labelsize=7)
+    return ax
+
+
+def bland_altman_grid(paired: pd.DataFrame, per_iqm: pd.DataFrame, conditions, *, columns: int = 4) -> Figure:
+    """One Bland-Altman plot per IQM of ``paired_iqms.tsv``; titles of IQMs whose CI of the bias
+    excludes zero are marked with * and drawn in vermillion."""
+    first, second = conditions
+    rows = per_iqm.set_index("iqm")
+    iqms = list(rows.index)
+    a = paired[paired["condition"] == first].set_index("participant")
+    b = paired[paired["condition"] == second].set_index("participant").loc[a.index]
+    lines = -(-len(iqms) // columns)
+    figure = Figure(figsize=(3.2 * columns, 2.6 * lines), layout="constrained")
+    for k, iqm in enumerate(iqms):
+        ax = figure.add_subplot(lines, columns, k + 1)
+        ci = (rows.loc[iqm, "ci_lower"], rows.loc[iqm, "ci_upper"])
+        moved = ci[0] > 0 or ci[1] < 0
+        bland_altman(a[iqm], b[iqm], ax=ax, ci=ci, title=_label(iqm) + (" *" if moved else ""))
+        if moved:
+            ax.title.set_color(OKABE_ITO["vermillion"])
+    figure.suptitle(f"Bland-Altman, {first} - {second} (* CI of the bias excludes 0)", fontsize=11)
+    return figure
+
+
+def paired_slopes(paired: pd.DataFrame, iqm: str, conditions, *, ax: Axes | None = None) -> Axes:
+    """Each participant's line from the first to the second condition, with the means in bold."""
+    ax = _axes(ax, (3.0, 4.0))
+    first, second = conditions
+    a = paired[paired["condition"] == first].set_index("participant")[iqm]
+    b = paired[paired["condition"] == second].set_index("participant")[iqm].loc[a.index]
+    ax.plot([0, 1], np.vstack([a, b]), color=OKABE_ITO["grey"], alpha=0.25, linewidth=0.6, rasterized=True)
+    ax.plot([0, 1], [a.mean(), b.mean()], color=OKABE_ITO["vermillion"], linewidth=2.5, marker="o")
+    ax.set_xticks([0, 1], [first, second])
+    ax.set_xlim(-0.2, 1.2)
+    ax.set_ylabel(_label(iqm))
+    return ax
+
+
+def forest(per_iqm: pd.DataFrame, *, ax: Axes | None = None) -> Axes:
+    """Cohen's dz with its CI for every IQM, sorted by size (largest |dz| at the top)."""
+    rows = per_iqm.assign(size=per_iqm["dz"].abs()).sort_values("size")
+    ax = _axes(ax, (6.0, max(2.5, 0.22 * len(rows) + 1)))
+    y = np.arange(len(rows))
+    ax.errorbar(rows["dz"], y, xerr=[rows["dz"] - rows["dz_ci_lower"], rows["dz_ci_upper"] - rows["dz"]],
+                fmt="o", color=OKABE_ITO["blue"], ecolor=OKABE_ITO["sky"], markersize=4, capsize=0)
+    ax.axvline(0, color=OKABE_ITO["grey"], linewidth=0.8)
+    ax.set_yticks(y, rows["iqm"], fontsize=7)
+    ax.set_xlabel("Cohen's dz (95% CI)")
+    return ax
+
+
+def scree(explained: pd.DataFrame, *, ax: Axes | None = None) -> Axes:
+    """Eigenvalues of the PCA, the kept components in blue, the Kaiser line at 1."""
+    ax = _axes(ax)
+    colours = [OKABE_ITO["blue"] if kept else OKABE_ITO["grey"] for kept in explained["kept"].astype(str) == "True"]
+    ax.bar(np.arange(1, len(explained) + 1), explained["eigenvalue"].astype(float), color=colours)
+    ax.axhline(1, color=OKABE_ITO["vermillion"], linestyle="--", linewidth=1, label="Kaiser (eigenvalue 1)")
+    ax.set_xlabel("component")
+    ax.set_ylabel("eigenvalue")
+    ax.legend(frameon=False, fontsize=8)
+    return ax
+
+
+def loadings_heatmap(loadings: pd.DataFrame, *, ax: Axes | None = None) -> Axes:
+    """Loadings of each IQM (rows) on each kept component (columns)."""
+    values = loadings.set_index("iqm") if "iqm" in loadings else loadings
+    ax = _axes(ax, (0.6 * values.shape[1] + 3, 0.18 * len(values) + 1.5))
+    limit = float(np.abs(values.to_numpy()).max())
+    image = ax.imshow(values.to_numpy(dtype=float), cmap="PuOr", vmin=-limit, vmax=limit, aspect="auto")
+    ax.set_yticks(range(len(values)), values.index, fontsize=6)
+    ax.set_xticks(range(values.shape[1]), values.columns, fontsize=7)
+    ax.figure.colorbar(image, ax=ax, shrink=0.6, label="loading")
+    return ax
+
+
+def excluded_summary(excluded: pd.DataFrame, *, ax: Axes | None = None) -> Axes:
+    """How many IQMs were excluded for each reason."""
+    ax = _axes(ax, (5.0, 2.5))
+    counts = excluded["reason"].value_counts().sort_values()
+    ax.barh(counts.index, counts.to_numpy(), color=OKABE_ITO["orange"])
+    ax.set_xlabel("IQMs excluded")
+    return ax
+
+
+def rating_distributions(ratings: pd.DataFrame, conditions, *, ax: Axes | None = None) -> Axes:
+    """Box plots of the ratings per rater and condition."""
+    ax = _axes(ax, (7.0, 3.5))
+    raters = sorted(ratings["rater"].unique())
+    for j, condition in enumerate(conditions):
+        data = [ratings.loc[(ratings["rater"] == r) & (ratings["condition"].astype(str) == condition), "rating"].astype(float)
+                for r in raters]
+        positions = np.arange(len(raters)) * 3 + j
+        box = ax.boxplot(data, positions=positions, widths=0.8, patch_artist=True, showfliers=False)
+        for patch in box["boxes"]:
+            patch.set_facecolor(_CYCLE[j])
+            patch.set_alpha(0.6)
+        ax.plot([], [], color=_CYCLE[j], linewidth=6, alpha=0.6, label=condition)
+    ax.set_xticks(np.arange(len(raters)) * 3 + 0.5, raters)
+    ax.set_ylabel("rating")
+    ax.legend(frameon=False, fontsize=8)
+    return ax
