@@ -150,7 +150,8 @@ def rating_distributions(ratings: pd.DataFrame, conditions, *, ax: Axes | None =
         data = [ratings.loc[(ratings["rater"] == r) & (ratings["condition"].astype(str) == condition), "rating"].astype(float)
                 for r in raters]
         positions = np.arange(len(raters)) * 3 + j
-        box = ax.boxplot(data, positions=positions, widths=0.8, patch_artist=True, showfliers=False)
+        box = ax.boxplot(data, positions=positions, widths=0.8, patch_artist=True, showfliers=False,
+                         medianprops={"color": "black"})
         for patch in box["boxes"]:
             patch.set_facecolor(_CYCLE[j])
             patch.set_alpha(0.6)
