@@ -56,13 +56,10 @@ def paired_hotelling(differences, *, permutations: int = 10_000, random_state: i
     n, p = d.shape
     _check_shape(n, p, needed=p + 1, what="pairs")
     scaled = d / _column_scale(d)
-    mean = scaled.mean(axis=0)
-    r = _triangular_factor(scaled - mean, names=_names(differences))
-    whitened = np.linalg.solve(r.T, mean) * np.sqrt(n - 1)  # S^-1/2 dbar
-    mahalanobis2 = float(whitened @ whitened)
-    t2 = n * mahalanobis2
-    f = (n - p) / (p * (n - 1)) * t2
-    p_value = float(stats.f.sf(f, p, n - p))
+    _triangular_factor(scaled - scaled.mean(axis=0), names=_names(differences))  # refuses a singular covariance
+    t2 = float(hotelling_t2(d))
+    mahalanobis2 = t2 / n
+    f, p_value = (float(x) for x in hotelling_f(t2, n, p))
     p_resampled = _sign_flip_p(scaled, permutations, random_state) if permutations else np.nan
     lam = 1 / (1 + t2 / (n - 1))
     values = {
@@ -75,6 +72,26 @@ def paired_hotelling(differences, *, permutations: int = 10_000, random_state: i
         for name, value in values.items()
     ]
     return pd.DataFrame(rows, columns=MULTIVARIATE_COLUMNS)
+
+
+def hotelling_t2(differences: np.ndarray) -> np.ndarray:
+    """T^2 = n dbar' S^-1 dbar of differences shaped (..., n, p): one study, or a stack of
+    simulated studies at once. Columns are scaled and S is inverted through a QR factor, so raw
+    IQM scales do not matter. No rank check: :func:`paired_hotelling` makes it."""
+    d = np.asarray(differences, dtype=float)
+    n = d.shape[-2]
+    scale = d.std(axis=-2, ddof=1, keepdims=True)
+    scaled = d / np.where(scale > 0, scale, 1.0)
+    mean = scaled.mean(axis=-2)
+    r = np.linalg.qr(scaled - mean[..., None, :], mode="r")
+    whitened = np.linalg.solve(np.swapaxes(r, -1, -2), mean[..., None])[..., 0] * np.sqrt(n - 1)
+    return n * np.sum(whitened**2, axis=-1)
+
+
+def hotelling_f(t2, n: int, p: int):
+    """The exact F(p, n - p) of T^2 and its p-value."""
+    f = (n - p) / (p * (n - 1)) * np.asarray(t2)
+    return f, stats.f.sf(f, p, n - p)
 
 
 def preregistered_manova(values, conditions) -> pd.DataFrame:

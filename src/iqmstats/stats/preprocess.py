@@ -199,7 +199,7 @@ def prepare_iqms(
     dropped = [(p, "missing value in a kept IQM") for p, ok in zip(paired.participants, complete) if not ok]
     values = values[complete]
 
-    for name in list(kept):
+    for name in list(kept) if len(paired.conditions) > 1 else []:  # one condition: a reference, nothing to compare
         contrasts = columns([name])[:, :1, 0] - columns([name])[:, 1:, 0]
         if np.all(contrasts == 0):
             excluded.append((name, "no_difference", "identical under every condition for every participant"))
