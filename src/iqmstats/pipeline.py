@@ -270,3 +270,13 @@ def write_ratings_analysis(result: RatingsAnalysis, out, *, inputs: dict, overwr
         "n_ratings": len(result.tidy), "n_raters": int(result.tidy["rater"].nunique()),
         "n_participants": int(result.tidy["participant"].nunique()), "software": _software(),
     }, overwrite)
+
+
+def write_power(power: pd.DataFrame, summary: pd.DataFrame, out, *, inputs: dict, parameters: dict,
+                overwrite: bool = False) -> list[Path]:
+    """Write ``power.tsv``, ``power_summary.tsv`` (smallest n reaching the target) and
+    ``provenance.json`` into ``out``."""
+    return _write_outputs(Path(out), {"power.tsv": power, "power_summary.tsv": summary}, {
+        "iqmstats_version": __version__, "created": _now(), "inputs": inputs, "parameters": parameters,
+        "software": _software(),
+    }, overwrite)

@@ -160,3 +160,25 @@ def rating_distributions(ratings: pd.DataFrame, conditions, *, ax: Axes | None =
     ax.set_ylabel("rating")
     ax.legend(frameon=False, fontsize=8)
     return ax
+
+
+def power_curves(power: pd.DataFrame, *, target: float = 0.8, tests=None, ax: Axes | None = None) -> Axes:
+    """Power against n, one line per test and delta > 0, with Monte-Carlo CIs and the target power."""
+    ax = _axes(ax, (6.5, 4.0))
+    shown = power[power["delta"] != 0]
+    tests = tests or ["hotelling", "any IQM (Holm)"]
+    styles = ["-", "--", ":", "-."]
+    for j, (delta, rows) in enumerate(shown.groupby("delta")):
+        for k, test in enumerate(tests):
+            line = rows[rows["test"] == test].sort_values("n")
+            if line.empty:
+                continue
+            ax.errorbar(line["n"], line["power"], yerr=[line["power"] - line["ci_lower"], line["ci_upper"] - line["power"]],
+                        color=_CYCLE[j % len(_CYCLE)], linestyle=styles[k % len(styles)], marker="o", markersize=3,
+                        capsize=2, label=f"{test}, delta {delta:g}")
+    ax.axhline(target, color=OKABE_ITO["grey"], linestyle=":", linewidth=1)
+    ax.set_ylim(0, 1.02)
+    ax.set_xlabel("participants (pairs)")
+    ax.set_ylabel("power")
+    ax.legend(frameon=False, fontsize=7)
+    return ax

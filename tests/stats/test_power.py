@@ -1,6 +1,7 @@
 """Power by simulation: calibrated at delta = 0, monotone, and equal to the closed form for one IQM."""
 
 import numpy as np
+import pandas as pd
 import pytest
 from statsmodels.stats.power import TTestPower
 
@@ -65,6 +66,6 @@ def test_smallest_n_and_refusals(reference):
     table = simulate_power(values, n_values=[60, 240], deltas=[0.0, 0.3], names=names, shifted=["cjv"], simulations=200)
     found = smallest_n(table, target=0.8).set_index(["test", "delta"])
     assert found.loc[("t: cjv", 0.3), "smallest_n"] in (60, 240)
-    assert np.isnan(found.loc[("t: efc", 0.3), "smallest_n"])
+    assert pd.isna(found.loc[("t: efc", 0.3), "smallest_n"])
     with pytest.raises(InsufficientDataError, match="n = 40 pairs for 53 IQMs"):
         simulate_power(values, n_values=[40], deltas=[0.0], names=names, simulations=20)

@@ -16,7 +16,7 @@ import sys
 
 from .. import __version__
 from ..errors import IqmstatsError
-from . import blinding, compare, demo, ratings, read, report
+from . import blinding, compare, demo, power, ratings, read, report
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -46,6 +46,6 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument("--version", action="version", version=f"iqmstats {__version__}")
     parser.add_argument("--debug", action="store_true", help="show tracebacks instead of one-line errors")
     commands = parser.add_subparsers(title="commands", required=True, metavar="COMMAND")
-    for family in (read, blinding, compare, ratings, report, demo):
+    for family in (read, blinding, compare, ratings, power, report, demo):
         family.register(commands)
     return parser

@@ -24,6 +24,7 @@ from ..io.write import check_writable, write_bytes
 _FIGURE_DPI = 110
 
 
+#: The tables each analysis writes (the report reads nothing else).
 COMPARE_TABLES = ("per_iqm.tsv", "multivariate.tsv", "excluded_iqms.tsv", "paired_iqms.tsv", "pca_explained.tsv",
                   "pca_loadings.tsv")
 RATINGS_TABLES = ("ratings_tidy.tsv", "ratings_models.tsv", "ratings_rm_anova.tsv", "ratings_agreement.tsv",
@@ -48,8 +49,12 @@ def outputs_of(folder: Path) -> dict:
         if (where / "ratings_models.tsv").exists():
             found["ratings"] = {name: _load(where / name) for name in (*RATINGS_TABLES, "provenance.json")}
             break
+    for where in (folder, folder / "power"):
+        if (where / "power.tsv").exists():
+            found["power"] = {name: _load(where / name) for name in ("power.tsv", "power_summary.tsv", "provenance.json")}
+            break
     if not found:
-        raise InputError(f"{folder}: no outputs of iqmstats compare or ratings to report on")
+        raise InputError(f"{folder}: no outputs of iqmstats compare, ratings or power to report on")
     return found
 
 
@@ -64,6 +69,7 @@ def render_report(folder, *, progress=None) -> tuple[str, dict[str, bytes]]:
         "version": __version__,
         "compare": outputs.get("compare"),
         "ratings": outputs.get("ratings"),
+        "power": outputs.get("power"),
         "provenance_json": {part: json.dumps(tables["provenance.json"], indent=2, default=str)
                             for part, tables in outputs.items()},
         "summary": _summary(outputs),
@@ -120,6 +126,10 @@ def _figures(outputs: dict, progress):
         tidy, conditions = ratings["ratings_tidy.tsv"], ratings["provenance.json"]["parameters"]["conditions"]
         makers.append(("rating_distributions", lambda: plots.rating_distributions(tidy, conditions).figure))
         makers.append(("rating_bland_altman", lambda: _rating_bland_altman(tidy, conditions)))
+    power = outputs.get("power")
+    if power is not None:
+        target = power["provenance.json"]["parameters"]["target"]
+        makers.append(("power", lambda: plots.power_curves(power["power.tsv"], target=target).figure))
     for name, make in makers:
         yield name, _png(make())
         if progress is not None:
@@ -190,5 +200,13 @@ def _summary(outputs: dict) -> list[str]:
             f"{provenance['n_raters']} raters. {provenance['parameters']['effects']} = {_number(row['estimate'])} rating "
             f"points (SE {_number(row['se'])}), likelihood-ratio χ²({_number(row['df'])}) = {_number(row['chi2'])}, "
             f"p = {_number(row['p_value'])}."
+        )
+    power = outputs.get("power")
+    if power is not None:
+        parameters = power["provenance.json"]["parameters"]
+        null = power["power.tsv"][power["power.tsv"]["delta"] == 0]
+        lines.append(
+            f"Power: {parameters['simulations']} simulated studies per n and delta; at delta 0, "
+            f"{int((null['type_i'] == 'calibrated').sum())} of {len(null)} tests are calibrated."
         )
     return lines

@@ -152,4 +152,5 @@ def smallest_n(power: pd.DataFrame, target: float = 0.8) -> pd.DataFrame:
     reached = power[(power["delta"] != 0) & (power["power"] >= target)]
     found = reached.groupby(["test", "delta"])["n"].min()
     grid = power[power["delta"] != 0][["test", "delta"]].drop_duplicates()
-    return grid.merge(found.rename("smallest_n").reset_index(), how="left").assign(target=target)
+    summary = grid.merge(found.rename("smallest_n").reset_index(), how="left").assign(target=target)
+    return summary.astype({"smallest_n": "Int64"})
