@@ -84,7 +84,7 @@ def test_report_command_rerenders_from_the_tsvs(demo, tmp_path, capsys):
     assert (copy / "report.html").exists() and (copy / "figures" / "forest.png").exists()
     assert main(["report", str(copy)]) == 1  # exists: refused without --force
     assert main(["report", str(tmp_path / "empty_dir_that_is_missing")]) == 1
-    assert "no outputs of iqmstats compare or ratings" in capsys.readouterr().err
+    assert "no outputs of iqmstats compare, ratings or power to report on" in capsys.readouterr().err
 
 
 def test_demo_refuses_a_used_folder(demo, capsys):
