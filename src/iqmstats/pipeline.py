@@ -155,7 +155,8 @@ def _pairs(conditions):
     ]
 
 
-def write_comparison(result: Comparison, out, *, inputs: dict, overwrite: bool = False) -> list[Path]:
+def write_comparison(result: Comparison, out, *, inputs: dict, registration: dict | None = None,
+                     overwrite: bool = False) -> list[Path]:
     """Write the five outputs of ``iqmstats compare`` into folder ``out`` (created if needed).
 
     Every output is checked before the first is written, so nothing is half replaced.
@@ -169,7 +170,7 @@ def write_comparison(result: Comparison, out, *, inputs: dict, overwrite: bool =
     if result.prepared.reduction:
         tables["pca_loadings.tsv"] = result.prepared.reduction["loadings"].rename_axis("iqm").reset_index()
         tables["pca_explained.tsv"] = result.prepared.reduction["explained"]
-    return _write_outputs(Path(out), tables, _provenance(result, inputs), overwrite)
+    return _write_outputs(Path(out), tables, {**_provenance(result, inputs), "registration": registration}, overwrite)
 
 
 def _write_outputs(out: Path, tables: dict, provenance: dict, overwrite: bool) -> list[Path]:
@@ -255,7 +256,8 @@ def analyse_ratings(ratings: pd.DataFrame, *, conditions, threshold: float = 2.4
     )
 
 
-def write_ratings_analysis(result: RatingsAnalysis, out, *, inputs: dict, overwrite: bool = False) -> list[Path]:
+def write_ratings_analysis(result: RatingsAnalysis, out, *, inputs: dict, registration: dict | None = None,
+                           overwrite: bool = False) -> list[Path]:
     """Write ``ratings_tidy.tsv``, ``ratings_models.tsv``, ``ratings_rm_anova.tsv``,
     ``ratings_agreement.tsv``, ``ratings_artifacts.tsv`` and ``provenance.json`` into ``out``."""
     tables = {
@@ -269,6 +271,7 @@ def write_ratings_analysis(result: RatingsAnalysis, out, *, inputs: dict, overwr
         "iqmstats_version": __version__, "created": _now(), "inputs": inputs, "parameters": result.parameters,
         "n_ratings": len(result.tidy), "n_raters": int(result.tidy["rater"].nunique()),
         "n_participants": int(result.tidy["participant"].nunique()), "software": _software(),
+        "registration": registration,
     }, overwrite)
 
 

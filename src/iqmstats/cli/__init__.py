@@ -16,7 +16,7 @@ import sys
 
 from .. import __version__
 from ..errors import IqmstatsError
-from . import blinding, compare, demo, power, ratings, read, report
+from . import blinding, compare, demo, plan, power, ratings, read, report
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -26,6 +26,7 @@ def main(argv: list[str] | None = None) -> int:
         args = parser.parse_args(argv)
     except SystemExit as exc:  # argparse has printed the usage error
         return int(exc.code or 0)
+    args.argv = list(sys.argv[1:] if argv is None else argv)
     try:
         return args.run(args)
     except IqmstatsError as exc:
@@ -46,6 +47,12 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument("--version", action="version", version=f"iqmstats {__version__}")
     parser.add_argument("--debug", action="store_true", help="show tracebacks instead of one-line errors")
     commands = parser.add_subparsers(title="commands", required=True, metavar="COMMAND")
-    for family in (read, blinding, compare, ratings, power, report, demo):
+    for family in (read, blinding, compare, ratings, power, report, plan, demo):
         family.register(commands)
+    parser.commands = commands.choices  # sub-command parsers, by name (plans are checked against them)
     return parser
+
+
+def command_parsers(*names: str) -> dict:
+    """The argument parsers of the named sub-commands."""
+    return {name: _parser().commands[name] for name in names}

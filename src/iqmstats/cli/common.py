@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+import sys
+
+from .. import __version__
 from ..errors import ParameterError
+from ..registration import SECTIONS, apply_plan, explicit_options
 
 
 def names(text: str) -> list[str]:
@@ -17,3 +21,28 @@ def token_map(text: str) -> dict[str, str]:
             raise ParameterError(f"--map {pair!r}: expected TOKEN=NAME, e.g. non_defaced=original")
         mapping[token] = name
     return mapping
+
+
+def follow_plan(args, command: str) -> dict | None:
+    """Take the options of ``command`` from ``--plan`` (keeping the ones given on the command line)
+    and return the registration record; without a plan, check the input was given."""
+    registration = None
+    if args.plan is not None:
+        from . import command_parsers
+
+        given = args.argv[args.argv.index(command) + 1 :]
+        registration = apply_plan(args, command, args.plan, command_parsers(*SECTIONS),
+                                  explicit=explicit_options(args.command_parser, given), version=__version__)
+    if args.input is None:
+        raise ParameterError(f"iqmstats {command}: give the INPUT, or a --plan that names it (input = ...)")
+    return registration
+
+
+def report_registration(registration: dict | None) -> None:
+    """Say on stderr whether the run followed its plan, listing every deviation."""
+    if registration is None:
+        return
+    if not registration["deviations"]:
+        print(f"ran as registered (sha256 {registration['sha256']})", file=sys.stderr)
+    for deviation in registration["deviations"]:
+        print(f"iqmstats: DEVIATION from the registered plan: {deviation}", file=sys.stderr)

@@ -11,7 +11,7 @@ from ..io import read_iqms
 from ..io.tables import read_participants
 from ..pipeline import compare_conditions, file_checksum, join_participants, write_comparison
 from ..report import write_report
-from .common import names, token_map
+from .common import follow_plan, names, report_registration, token_map
 
 
 def register(commands) -> None:
@@ -24,7 +24,8 @@ def register(commands) -> None:
         "per-IQM paired t, Wilcoxon and Bland-Altman with effect sizes. Differences are first minus second "
         "of --conditions.",
     )
-    compare.add_argument("input", type=Path, help="MRIQC outputs (folder, group TSV) or a table such as S2_Data.csv")
+    compare.add_argument("input", type=Path, nargs="?", help="MRIQC outputs (folder, group TSV) or a table such as S2_Data.csv")
+    compare.add_argument("--plan", type=Path, help="run a (locked) analysis plan; options given here are recorded as deviations")
     compare.add_argument("--out", type=Path, required=True, help="folder for the outputs (created if needed)")
     compare.add_argument("--key", type=Path, help="blinding key: unblind the input first")
     compare.add_argument("--map", default="", help="with --key: rename condition tokens, e.g. non_defaced=original")
@@ -54,10 +55,11 @@ def register(commands) -> None:
     compare.add_argument("--force", action="store_true", help="replace existing outputs")
     compare.add_argument("--no-report", action="store_true", help="skip report.html and figures/")
     compare.add_argument("--quiet", action="store_true", help="no summary on stderr")
-    compare.set_defaults(run=_run_compare)
+    compare.set_defaults(run=_run_compare, command_parser=compare)
 
 
 def _run_compare(args) -> int:
+    registration = follow_plan(args, "compare")
     table = read_iqms(args.input, modality=args.modality, iqm_sets="common" if args.common_iqms else "strict",
                       progress=not args.quiet and sys.stderr.isatty())
     inputs = {"input": str(args.input), "sha256": file_checksum(args.input)}
@@ -78,7 +80,8 @@ def _run_compare(args) -> int:
         drop_unpaired=args.drop_unpaired, permutations=args.permutations, bootstrap=args.bootstrap,
         random_state=args.seed,
     )
-    write_comparison(result, args.out, inputs=inputs, overwrite=args.force)
+    write_comparison(result, args.out, inputs=inputs, registration=registration, overwrite=args.force)
+    report_registration(registration)
     if not args.no_report:
         write_report(args.out, overwrite=args.force)
     audit = result.audit

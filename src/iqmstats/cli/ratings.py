@@ -10,7 +10,7 @@ from ..errors import ParameterError
 from ..io.ratings import STUDY_COLUMNS, read_ratings
 from ..pipeline import analyse_ratings, file_checksum, write_ratings_analysis
 from ..report import write_report
-from .common import names, token_map
+from .common import follow_plan, names, report_registration, token_map
 
 
 def register(commands) -> None:
@@ -23,11 +23,12 @@ def register(commands) -> None:
         "participant and rater effects (ML, likelihood-ratio tests), per rater with FDR, rm-ANOVA "
         "condition x rater, agreement (Bland-Altman, ICCs, test-retest, decision flips) and artifacts.",
     )
-    ratings.add_argument("input", type=Path, help="ratings table, or a folder with one sub-folder of widget JSONs per rater")
+    ratings.add_argument("input", type=Path, nargs="?", help="ratings table, or a folder with one sub-folder of widget JSONs per rater")
+    ratings.add_argument("--plan", type=Path, help="run a (locked) analysis plan; options given here are recorded as deviations")
     ratings.add_argument("--out", type=Path, required=True, help="folder for the outputs (created if needed)")
     ratings.add_argument("--key", type=Path, help="blinding key mapping the rated images back")
     ratings.add_argument("--map", default="", help="with --key: rename condition tokens, e.g. non_defaced=original")
-    ratings.add_argument("--conditions", required=True, help="two conditions, comma-separated; effects are first - second")
+    ratings.add_argument("--conditions", help="two conditions, comma-separated; effects are first - second")
     ratings.add_argument("--scale", default="1,4", help="lowest,highest rating (default 1,4)")
     ratings.add_argument("--threshold", type=float, default=2.45, help="ratings at or below mean poor/exclude (default 2.45)")
     ratings.add_argument("--rater-col", default=STUDY_COLUMNS["rater"], help="rater column of a table")
@@ -38,11 +39,12 @@ def register(commands) -> None:
     ratings.add_argument("--force", action="store_true", help="replace existing outputs")
     ratings.add_argument("--no-report", action="store_true", help="skip report.html and figures/")
     ratings.add_argument("--quiet", action="store_true", help="no summary on stderr")
-    ratings.set_defaults(run=_run_ratings)
+    ratings.set_defaults(run=_run_ratings, command_parser=ratings)
 
 
 def _run_ratings(args) -> int:
-    conditions = names(args.conditions)
+    registration = follow_plan(args, "ratings")
+    conditions = names(args.conditions or "")
     if len(conditions) != 2:
         raise ParameterError(f"--conditions {args.conditions!r}: name exactly two conditions")
     scale = names(args.scale)
@@ -64,7 +66,8 @@ def _run_ratings(args) -> int:
     else:
         raise ParameterError("the ratings are blinded: pass --key, or --subject-col and --condition-col for an unblinded table")
     result = analyse_ratings(data, conditions=conditions, threshold=args.threshold)
-    write_ratings_analysis(result, args.out, inputs=inputs, overwrite=args.force)
+    write_ratings_analysis(result, args.out, inputs=inputs, registration=registration, overwrite=args.force)
+    report_registration(registration)
     if not args.no_report:
         write_report(args.out, overwrite=args.force)
     for note in table.notes:

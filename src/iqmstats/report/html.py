@@ -201,6 +201,11 @@ def _summary(outputs: dict) -> list[str]:
             f"points (SE {_number(row['se'])}), likelihood-ratio χ²({_number(row['df'])}) = {_number(row['chi2'])}, "
             f"p = {_number(row['p_value'])}."
         )
+    for part in ("compare", "ratings"):
+        registration = (outputs.get(part) or {}).get("provenance.json", {}).get("registration")
+        if registration:
+            detail = "; ".join(registration["deviations"]) or f"sha256 {registration['sha256']}"
+            lines.append(f"{part.capitalize()}: {registration['status']} ({detail}).")
     power = outputs.get("power")
     if power is not None:
         parameters = power["provenance.json"]["parameters"]
