@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import sys
+from pathlib import Path
 
 from .. import __version__
+from ..blinding import read_key
 from ..errors import ParameterError
 from ..registration import SECTIONS, apply_plan, explicit_options
 
@@ -46,3 +48,20 @@ def report_registration(registration: dict | None) -> None:
         print(f"ran as registered (sha256 {registration['sha256']})", file=sys.stderr)
     for deviation in registration["deviations"]:
         print(f"iqmstats: DEVIATION from the registered plan: {deviation}", file=sys.stderr)
+
+
+def add_key_options(parser, purpose: str) -> None:
+    """``--key`` and ``--map``, the same for every command that unblinds."""
+    parser.add_argument("--key", type=Path, help=f"blinding key: {purpose}")
+    parser.add_argument("--map", default="", help="with --key: rename condition tokens, e.g. non_defaced=original")
+
+
+def key_option(args, inputs: dict):
+    """The BlindingKey of ``--key`` (and ``--map``), its checksum recorded in ``inputs``; None without --key."""
+    if not args.key:
+        return None
+    from ..pipeline import file_checksum
+
+    key = read_key(args.key, conditions=token_map(args.map))
+    inputs.update(key=str(args.key), key_sha256=file_checksum(args.key), key_format=key.format)
+    return key

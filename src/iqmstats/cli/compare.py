@@ -5,13 +5,13 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
-from ..blinding import read_key, unblind
+from ..blinding import unblind
 from ..errors import ParameterError
 from ..io import read_iqms
 from ..io.tables import read_participants
 from ..pipeline import compare_conditions, file_checksum, join_participants, write_comparison
 from ..report import write_report
-from .common import follow_plan, names, report_registration, token_map
+from .common import add_key_options, follow_plan, key_option, names, report_registration
 
 
 def register(commands) -> None:
@@ -27,8 +27,7 @@ def register(commands) -> None:
     compare.add_argument("input", type=Path, nargs="?", help="MRIQC outputs (folder, group TSV) or a table such as S2_Data.csv")
     compare.add_argument("--plan", type=Path, help="run a (locked) analysis plan; options given here are recorded as deviations")
     compare.add_argument("--out", type=Path, required=True, help="folder for the outputs (created if needed)")
-    compare.add_argument("--key", type=Path, help="blinding key: unblind the input first")
-    compare.add_argument("--map", default="", help="with --key: rename condition tokens, e.g. non_defaced=original")
+    add_key_options(compare, "unblind the input first")
     compare.add_argument("--subject-col", default="participant", help="participant column (default: participant)")
     compare.add_argument("--condition-col", default="condition", help="condition column (default: condition)")
     compare.add_argument("--conditions", help="conditions in order, comma-separated; differences are first - second")
@@ -63,10 +62,9 @@ def _run_compare(args) -> int:
     table = read_iqms(args.input, modality=args.modality, iqm_sets="common" if args.common_iqms else "strict",
                       progress=not args.quiet and sys.stderr.isatty())
     inputs = {"input": str(args.input), "sha256": file_checksum(args.input)}
-    if args.key:
-        key = read_key(args.key, conditions=token_map(args.map))
+    key = key_option(args, inputs)
+    if key is not None:
         table = unblind(table, key)
-        inputs.update(key=str(args.key), key_sha256=file_checksum(args.key), key_format=key.format)
     if args.participants:
         table = join_participants(table, read_participants(args.participants), participant=args.subject_col)
         inputs.update(participants=str(args.participants), participants_sha256=file_checksum(args.participants))

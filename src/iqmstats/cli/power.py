@@ -8,7 +8,7 @@ from pathlib import Path
 import pandas as pd
 
 from .. import __version__
-from ..blinding import read_key, unblind
+from ..blinding import unblind
 from ..errors import ParameterError
 from ..io import read_iqms
 from ..pairing import PairedIQMs, pair_iqms
@@ -16,7 +16,7 @@ from ..pipeline import file_checksum, write_power
 from ..report import write_report
 from ..stats.power import simulate_power, smallest_n
 from ..stats.preprocess import prepare_iqms
-from .common import names, token_map
+from .common import add_key_options, key_option, names
 
 
 def register(commands) -> None:
@@ -35,8 +35,7 @@ def register(commands) -> None:
     power.add_argument("--shift-iqms", help="IQMs the effect moves, comma-separated (default: all)")
     power.add_argument("--multiplicative", action="store_true", help="delta multiplies the second condition by 1 + delta")
     power.add_argument("--within-correlation", type=float, default=0.9, help="without paired pilot data (default 0.9)")
-    power.add_argument("--key", type=Path, help="unblind the reference first")
-    power.add_argument("--map", default="", help="with --key: rename condition tokens, e.g. non_defaced=original")
+    add_key_options(power, "unblind the reference first")
     power.add_argument("--subject-col", default="participant", help="participant column of paired pilot data")
     power.add_argument("--condition-col", default="condition", help="condition column of paired pilot data")
     power.add_argument("--conditions", help="paired pilot data: the two conditions (their differences are resampled)")
@@ -59,8 +58,10 @@ def _numbers(text: str, kind, option: str) -> list:
 
 def _run_power(args) -> int:
     table = read_iqms(args.reference)
-    if args.key:
-        table = unblind(table, read_key(args.key, conditions=token_map(args.map)))
+    inputs = {"reference": str(args.reference), "sha256": file_checksum(args.reference)}
+    key = key_option(args, inputs)
+    if key is not None:
+        table = unblind(table, key)
     if args.conditions:
         paired = pair_iqms(table.data, iqms=table.iqms, participant=args.subject_col, condition=args.condition_col,
                            conditions=names(args.conditions))
@@ -84,8 +85,7 @@ def _run_power(args) -> int:
     parameters = {key: getattr(args, key) for key in ("n", "delta", "shift_iqms", "multiplicative", "within_correlation",
                                                       "conditions", "alpha", "target", "simulations", "seed")}
     parameters["iqms"] = list(prepared.iqms)
-    write_power(power, summary, args.out, inputs={"reference": str(args.reference), "sha256": file_checksum(args.reference)},
-                parameters=parameters, overwrite=args.force)
+    write_power(power, summary, args.out, inputs=inputs, parameters=parameters, overwrite=args.force)
     if not args.no_report:
         write_report(args.out, overwrite=args.force)
     hotelling = summary[summary["test"] == "hotelling"]

@@ -5,12 +5,12 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
-from ..blinding import read_key, unblind
+from ..blinding import unblind
 from ..errors import ParameterError
 from ..io.ratings import STUDY_COLUMNS, read_ratings
 from ..pipeline import analyse_ratings, file_checksum, write_ratings_analysis
 from ..report import write_report
-from .common import follow_plan, names, report_registration, token_map
+from .common import add_key_options, follow_plan, key_option, names, report_registration
 
 
 def register(commands) -> None:
@@ -26,8 +26,7 @@ def register(commands) -> None:
     ratings.add_argument("input", type=Path, nargs="?", help="ratings table, or a folder with one sub-folder of widget JSONs per rater")
     ratings.add_argument("--plan", type=Path, help="run a (locked) analysis plan; options given here are recorded as deviations")
     ratings.add_argument("--out", type=Path, required=True, help="folder for the outputs (created if needed)")
-    ratings.add_argument("--key", type=Path, help="blinding key mapping the rated images back")
-    ratings.add_argument("--map", default="", help="with --key: rename condition tokens, e.g. non_defaced=original")
+    add_key_options(ratings, "map the rated images back")
     ratings.add_argument("--conditions", help="two conditions, comma-separated; effects are first - second")
     ratings.add_argument("--scale", default="1,4", help="lowest,highest rating (default 1,4)")
     ratings.add_argument("--threshold", type=float, default=2.45, help="ratings at or below mean poor/exclude (default 2.45)")
@@ -56,11 +55,10 @@ def _run_ratings(args) -> int:
                          columns={"rater": args.rater_col, "blinded_id": args.id_col, "rating": args.rating_col})
     inputs = {"input": str(args.input), "sha256": file_checksum(args.input), "notes": table.notes}
     data = table.data
-    if args.key:
-        key = read_key(args.key, conditions=token_map(args.map))
+    key = key_option(args, inputs)
+    if key is not None:
         clash = [c for c in ("participant", "condition", "presentation") if c in data]
         data = unblind(data.drop(columns=clash), key, id_column="blinded_id", unique=False)
-        inputs.update(key=str(args.key), key_sha256=file_checksum(args.key), key_format=key.format)
     elif args.subject_col and args.condition_col:
         data = data.rename(columns={args.subject_col: "participant", args.condition_col: "condition"})
     else:
