@@ -1,4 +1,8 @@
-"""The one place that composes reading, screening and (later) pairing, statistics and reports.
+"""The one place that composes the steps: unblinded tables -> pairing -> statistics -> output folders.
+
+``compare_conditions`` and ``analyse_ratings`` run the analyses, ``write_comparison``,
+``write_ratings_analysis`` and ``write_power`` write their tables and ``provenance.json``;
+``summarise_study`` says who is in a table and which IQMs could be analysed.
 
 Examples
 --------

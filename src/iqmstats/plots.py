@@ -173,7 +173,9 @@ def power_curves(power: pd.DataFrame, *, target: float = 0.8, tests=None, ax: Ax
             line = rows[rows["test"] == test].sort_values("n")
             if line.empty:
                 continue
-            ax.errorbar(line["n"], line["power"], yerr=[line["power"] - line["ci_lower"], line["ci_upper"] - line["power"]],
+            below = (line["power"] - line["ci_lower"]).clip(lower=0)  # rounding puts a Wilson bound a hair
+            above = (line["ci_upper"] - line["power"]).clip(lower=0)  # inside the estimate at power 0 or 1
+            ax.errorbar(line["n"], line["power"], yerr=[below, above],
                         color=_CYCLE[j % len(_CYCLE)], linestyle=styles[k % len(styles)], marker="o", markersize=3,
                         capsize=2, label=f"{test}, delta {delta:g}")
     ax.axhline(target, color=OKABE_ITO["grey"], linestyle=":", linewidth=1)

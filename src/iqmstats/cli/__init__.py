@@ -37,6 +37,12 @@ def main(argv: list[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("iqmstats: interrupted", file=sys.stderr)
         return 130
+    except Exception as exc:  # a bug, not a user error: still one line, and how to learn more
+        if args.debug:
+            raise
+        print(f"iqmstats: internal error: {type(exc).__name__}: {exc}. Run with --debug for the traceback "
+              "and please report it.", file=sys.stderr)
+        return 1
 
 
 def _parser() -> argparse.ArgumentParser:
