@@ -130,7 +130,11 @@ def pair_iqms(
     needed = [participant, condition, *([between] if between else []), *iqms]
     missing = [c for c in needed if c not in table]
     if missing:
-        raise ParameterError(f"no column {missing[0]!r} in the table. {did_you_mean(missing[0], table.columns)}")
+        candidates = [c for c in table.columns if c not in iqms] if missing[0] in (participant, condition, between) else table.columns
+        raise ParameterError(
+            f"no column {missing[0]!r} in the table. {did_you_mean(missing[0], candidates)} "
+            "(name the participant and condition columns with --subject-col and --condition-col)"
+        )
     present = sorted(table[condition].astype(str).unique())
     conditions = [str(c) for c in (conditions or present)]
     for name in conditions:

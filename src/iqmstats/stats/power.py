@@ -33,7 +33,7 @@ import pandas as pd
 from scipy import stats
 from statsmodels.stats.proportion import proportion_confint
 
-from ..errors import InsufficientDataError, ParameterError
+from ..errors import InsufficientDataError, ParameterError, did_you_mean
 from .multivariate import hotelling_f, hotelling_t2
 
 POWER_COLUMNS = ["test", "n", "delta", "power", "ci_lower", "ci_upper", "simulations", "alpha", "type_i"]
@@ -75,7 +75,8 @@ def simulate_power(
         raise ParameterError("the pilot differences must have the reference's shape (same participants, same IQMs)")
     mask = np.ones(p, dtype=bool) if shifted is None else np.isin(names, list(shifted))
     if not mask.any():
-        raise ParameterError(f"none of the IQMs to shift ({', '.join(shifted)}) is in the reference")
+        first = list(shifted)[0]
+        raise ParameterError(f"none of the IQMs to shift ({', '.join(shifted)}) is in the reference. {did_you_mean(first, names)}")
     centred = None if differences is None else np.asarray(differences, float) - np.mean(differences, axis=0)
     rng = np.random.default_rng(random_state)
     sd, mu = x.std(axis=0, ddof=1), x.mean(axis=0)
