@@ -33,3 +33,13 @@ def test_bad_power_requests(tmp_path, capsys):
     assert main(["power", str(example_path("ixi-iqms")), "--n", "ten", "--out", str(tmp_path)]) == 2
     assert main(["power", str(example_path("ixi-iqms")), "--n", "20", "--out", str(tmp_path)]) == 1
     assert "n = 20 pairs for" in capsys.readouterr().err
+
+
+def test_ratings_power_uses_the_pilot_ratings(tmp_path):
+    assert main(["power", str(example_path("ixi-iqms")), *PAIRED, "--n", "60", "--delta", "0", "--simulations", "50",
+                 "--ratings", str(example_path("ixi-ratings")), "--bias", "0.1", "--raters", "2",
+                 "--rating-simulations", "12", "--out", str(tmp_path), "--no-report"]) == 0
+    rows = pd.read_csv(tmp_path / "power.tsv", sep="\t").query("test == 'ratings LME (LRT)'")
+    assert rows[["n", "delta", "simulations"]].values.tolist() == [[60, 0.1, 12]]
+    assert main(["power", str(example_path("ixi-iqms")), "--ratings", str(example_path("ixi-ratings")),
+                 "--n", "60", "--out", str(tmp_path / "x")]) == 2  # no key, no conditions: refused

@@ -69,3 +69,24 @@ def test_smallest_n_and_refusals(reference):
     assert pd.isna(found.loc[("t: efc", 0.3), "smallest_n"])
     with pytest.raises(InsufficientDataError, match="n = 40 pairs for 53 IQMs"):
         simulate_power(values, n_values=[40], deltas=[0.0], names=names, simulations=20)
+
+
+def test_rating_power_agrees_with_the_closed_form():
+    """Balanced design, random intercepts: the participant and rater effects cancel in the
+    condition contrast, Var(bias estimate) = 2 sigma^2 / (n r), and the LRT is asymptotically
+    noncentral chi-square(1, lambda = bias^2 n r / (2 sigma^2))."""
+    from scipy import stats
+
+    from iqmstats.stats.power import simulate_rating_power
+
+    variances = {"participant": 0.145, "rater": 0.05, "residual": 0.114}  # the IXI pilot's (lme4)
+    n, raters, bias, simulations = 24, 3, 0.12, 120
+    table = simulate_rating_power(variances, n_values=[n], biases=[0.0, bias], raters=raters, simulations=simulations,
+                                  random_state=2, jobs=2).set_index("delta")
+    null = table.loc[0.0].power
+    assert abs(null - 0.05) < 3 * np.sqrt(0.05 * 0.95 / simulations)  # type-I error (few simulations: a loose check)
+    simulated = table.loc[bias].power
+    noncentrality = bias**2 * n * raters / (2 * variances["residual"])
+    expected = stats.ncx2.sf(stats.chi2.ppf(0.95, 1), 1, noncentrality)
+    assert abs(simulated - expected) < 3 * np.sqrt(expected * (1 - expected) / simulations) + 0.02
+    assert set(table["test"]) == {"ratings LME (LRT)"}

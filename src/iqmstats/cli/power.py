@@ -11,11 +11,13 @@ from .. import __version__
 from ..blinding import unblind
 from ..errors import ParameterError
 from ..io import read_iqms
+from ..io.ratings import read_ratings
 from ..pairing import PairedIQMs, pair_iqms
 from ..pipeline import file_checksum, write_power
 from ..report import write_report
-from ..stats.power import simulate_power, smallest_n
+from ..stats.power import simulate_power, simulate_rating_power, smallest_n
 from ..stats.preprocess import prepare_iqms
+from ..stats.ratings import rating_models
 from .common import add_key_options, key_option, names
 
 
@@ -40,6 +42,11 @@ def register(commands) -> None:
     power.add_argument("--condition-col", default="condition", help="condition column of paired pilot data")
     power.add_argument("--conditions", help="paired pilot data: the two conditions (their differences are resampled)")
     power.add_argument("--reference-condition", help="unpaired: use only the rows of this condition (column --condition-col)")
+    power.add_argument("--ratings", type=Path, help="pilot ratings (unblinded with --key): also simulate the ratings' mixed model")
+    power.add_argument("--bias", default="0,0.05,0.1", help="with --ratings: rating biases to detect, in rating points")
+    power.add_argument("--raters", type=int, help="with --ratings: raters per simulated study (default: the pilot's)")
+    power.add_argument("--rating-simulations", type=int, default=200,
+                       help="with --ratings: simulated studies per n and bias (default 200; each is a mixed-model fit)")
     power.add_argument("--alpha", type=float, default=0.05)
     power.add_argument("--target", type=float, default=0.8, help="the power to reach (default 0.8)")
     power.add_argument("--simulations", type=int, default=1000, help="simulated studies per n and delta (default 1000)")
@@ -81,9 +88,13 @@ def _run_power(args) -> int:
         within_correlation=args.within_correlation, multiplicative=args.multiplicative, alpha=args.alpha,
         simulations=args.simulations, random_state=args.seed,
     )
+    if args.ratings:
+        power = pd.concat([power, _rating_power(args, key)], ignore_index=True)
     summary = smallest_n(power, args.target)
-    parameters = {key: getattr(args, key) for key in ("n", "delta", "shift_iqms", "multiplicative", "within_correlation",
-                                                      "conditions", "alpha", "target", "simulations", "seed")}
+    parameters = {name: getattr(args, name) for name in (
+        "n", "delta", "shift_iqms", "multiplicative", "within_correlation", "conditions", "alpha", "target",
+        "simulations", "seed", "ratings", "bias", "raters", "rating_simulations")}
+    parameters["ratings"] = str(args.ratings) if args.ratings else None
     parameters["iqms"] = list(prepared.iqms)
     write_power(power, summary, args.out, inputs=inputs, parameters=parameters, overwrite=args.force)
     if not args.no_report:
@@ -97,3 +108,20 @@ def _run_power(args) -> int:
         print(f"iqmstats: note: {len(uncalibrated)} test(s) are not calibrated at delta 0 (see type_i in power.tsv)", file=sys.stderr)
     print(f"iqmstats {__version__}: outputs in {args.out}", file=sys.stderr)
     return 0
+
+
+def _rating_power(args, key) -> pd.DataFrame:
+    """Power of the ratings' mixed model, with the variances of the pilot ratings' fit."""
+    conditions = names(args.conditions or "")
+    if key is None or len(conditions) != 2:
+        raise ParameterError("--ratings needs --key (to unblind the pilot ratings) and the two --conditions")
+    pilot = read_ratings(args.ratings).data
+    clash = [c for c in ("participant", "condition", "presentation") if c in pilot]
+    pilot = unblind(pilot.drop(columns=clash), key, id_column="blinded_id", unique=False)
+    fit = rating_models(pilot, conditions).iloc[0]
+    variances = {"participant": fit.var_participant, "rater": fit.var_rater, "residual": fit.var_residual}
+    return simulate_rating_power(
+        variances, n_values=_numbers(args.n, int, "--n"), biases=_numbers(args.bias, float, "--bias"),
+        raters=args.raters or pilot["rater"].nunique(), mean=float(pilot["rating"].mean()), alpha=args.alpha,
+        simulations=args.rating_simulations, random_state=args.seed,
+    )

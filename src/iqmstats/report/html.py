@@ -129,7 +129,8 @@ def _figures(outputs: dict, progress):
     power = outputs.get("power")
     if power is not None:
         target = power["provenance.json"]["parameters"]["target"]
-        makers.append(("power", lambda: plots.power_curves(power["power.tsv"], target=target).figure))
+        tests = ["hotelling", "any IQM (Holm)", "ratings LME (LRT)"]
+        makers.append(("power", lambda: plots.power_curves(power["power.tsv"], target=target, tests=tests).figure))
     for name, make in makers:
         yield name, _png(make())
         if progress is not None:

@@ -73,7 +73,9 @@ def rating_models(ratings: pd.DataFrame, conditions, *, threshold: float = 2.45,
     return pd.DataFrame(rows, columns=MODEL_COLUMNS)
 
 
-def _fit(name: str, data: pd.DataFrame, *, crossed: bool, confidence: float) -> dict:
+def likelihood_ratio_test(data: pd.DataFrame, *, crossed: bool, name: str = "the ratings"):
+    """ML fits of rating ~ effect and rating ~ 1 with random participant (and, ``crossed``, rater)
+    intercepts; returns (full fit, likelihood-ratio chi-square, p on 1 df)."""
     if crossed:
         components = {"participant": "0 + C(participant)", "rater": "0 + C(rater)"}
         data = data.assign(everyone=1)
@@ -87,6 +89,11 @@ def _fit(name: str, data: pd.DataFrame, *, crossed: bool, confidence: float) -> 
     if not (np.isfinite(full.llf) and np.isfinite(null.llf)):
         raise InsufficientDataError(f"the mixed model for {name} did not converge")
     chi2 = max(0.0, 2 * (full.llf - null.llf))
+    return full, chi2, float(stats.chi2.sf(chi2, 1))
+
+
+def _fit(name: str, data: pd.DataFrame, *, crossed: bool, confidence: float) -> dict:
+    full, chi2, p_value = likelihood_ratio_test(data, crossed=crossed, name=name)
     if crossed:
         variances = dict(zip(full.model.exog_vc.names, full.vcomp))
     else:
@@ -97,7 +104,7 @@ def _fit(name: str, data: pd.DataFrame, *, crossed: bool, confidence: float) -> 
     return {
         "model": name, "effect": "condition", "estimate": estimate, "se": se,
         "ci_lower": estimate - half, "ci_upper": estimate + half, "chi2": chi2, "df": 1,
-        "p_value": float(stats.chi2.sf(chi2, 1)), "p_fdr": np.nan,
+        "p_value": p_value, "p_fdr": np.nan,
         "var_participant": variances["participant"], "var_rater": variances.get("rater", np.nan),
         "var_residual": float(full.scale), "loglik": float(full.llf), "n": len(data),
     }
