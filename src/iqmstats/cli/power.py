@@ -93,8 +93,8 @@ def _run_power(args) -> int:
     summary = smallest_n(power, args.target)
     parameters = {name: getattr(args, name) for name in (
         "n", "delta", "shift_iqms", "multiplicative", "within_correlation", "conditions", "alpha", "target",
-        "simulations", "seed", "ratings", "bias", "raters", "rating_simulations")}
-    parameters["ratings"] = str(args.ratings) if args.ratings else None
+        "simulations", "seed", "bias", "raters", "rating_simulations")}
+    parameters["ratings"] = str(args.ratings) if args.ratings else None  # a path, written as text
     parameters["iqms"] = list(prepared.iqms)
     write_power(power, summary, args.out, inputs=inputs, parameters=parameters, overwrite=args.force)
     if not args.no_report:
