@@ -84,3 +84,9 @@ def test_artifacts_with_mcnemar(ixi_ratings):
     assert (eye.only_a, eye.only_b, eye.n_pairs) == (only_a, only_b, 740)
     assert eye.p_value == pytest.approx(mcnemar([[0, only_a], [only_b, 0]], exact=True).pvalue)
     assert (table["p_fdr"] >= table["p_value"]).all()
+
+
+def test_ratings_of_other_conditions_do_not_leak_into_agreement(ixi_ratings):
+    extra = ixi_ratings.assign(condition="blurred", rating=ixi_ratings["rating"].sample(frac=1, random_state=0).to_numpy())
+    with_extra = agreement(pd.concat([ixi_ratings, extra], ignore_index=True), CONDITIONS)
+    pd.testing.assert_frame_equal(with_extra, agreement(ixi_ratings, CONDITIONS))

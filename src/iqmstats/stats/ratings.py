@@ -33,7 +33,8 @@ AGREEMENT_COLUMNS = ["analysis", "rater", "statistic", "value", "n", "detail"]
 ARTIFACT_COLUMNS = ["artifact", "n_pairs", "ticked_a", "ticked_b", "only_a", "only_b", "p_value", "p_fdr"]
 
 
-def _check(ratings: pd.DataFrame, conditions) -> tuple[str, str]:
+def _check(ratings: pd.DataFrame, conditions) -> tuple[str, str, pd.DataFrame]:
+    """The two condition names and the ratings of those two conditions (refusing what is missing)."""
     needed = ["rater", "participant", "condition", "rating"]
     missing = [c for c in needed if c not in ratings]
     if missing:
@@ -43,7 +44,12 @@ def _check(ratings: pd.DataFrame, conditions) -> tuple[str, str]:
     for name in (first, second):
         if name not in present:
             raise ParameterError(f"condition {name!r} is not among the ratings' conditions ({', '.join(sorted(present))})")
-    return first, second
+    return first, second, ratings[ratings["condition"].astype(str).isin([first, second])]
+
+
+def _first_presentations(ratings: pd.DataFrame) -> pd.DataFrame:
+    """Each image's first presentation only (all rows when presentations are not numbered)."""
+    return ratings[ratings["presentation"].astype(int) == 1] if "presentation" in ratings else ratings
 
 
 def rating_models(ratings: pd.DataFrame, conditions, *, threshold: float = 2.45, confidence: float = 0.95) -> pd.DataFrame:
@@ -58,8 +64,8 @@ def rating_models(ratings: pd.DataFrame, conditions, *, threshold: float = 2.45,
     ``chi2``/``df``/``p_value``: likelihood-ratio test against the model without condition;
     ``estimate`` (first minus second condition) with its Wald SE and CI.
     """
-    first, second = _check(ratings, conditions)
-    data = ratings[ratings["condition"].astype(str).isin([first, second])].copy()
+    first, second, data = _check(ratings, conditions)
+    data = data.copy()
     data["effect"] = (data["condition"].astype(str) == first).astype(float)
     rows = [_fit("all raters", data, crossed=True, confidence=confidence)]
     per_rater = [_fit(str(rater), part, crossed=False, confidence=confidence) for rater, part in data.groupby("rater")]
@@ -126,8 +132,7 @@ def _gls_standard_error(data: pd.DataFrame, variances: dict, residual: float) ->
 def participant_means(ratings: pd.DataFrame, conditions) -> pd.DataFrame:
     """Each participant's mean rating per condition and rater (over presentations), complete
     cases only: participants x (condition, rater)."""
-    first, second = _check(ratings, conditions)
-    data = ratings[ratings["condition"].astype(str).isin([first, second])]
+    _, _, data = _check(ratings, conditions)
     wide = data.pivot_table(index="participant", columns=["condition", "rater"], values="rating", aggfunc="mean")
     return wide.dropna()
 
@@ -136,7 +141,7 @@ def rm_anova(ratings: pd.DataFrame, conditions) -> pd.DataFrame:
     """Repeated-measures ANOVA condition x rater on participants' mean ratings (statsmodels
     AnovaRM), with Mauchly's test and the Greenhouse-Geisser correction for effects with more
     than one degree of freedom (computed from orthonormal contrasts)."""
-    first, second = _check(ratings, conditions)
+    first, second, _ = _check(ratings, conditions)
     wide = participant_means(ratings, conditions)
     if len(wide) < 3:
         raise InsufficientDataError("fewer than three participants were rated under both conditions by every rater")
@@ -215,7 +220,7 @@ def agreement(ratings: pd.DataFrame, conditions, *, threshold: float = 2.45) -> 
     - ``decision_flips``: per rater, how many participants are poor/exclude (rating <= threshold,
       first presentation) under both, only the first, only the second or neither condition.
     """
-    first, second = _check(ratings, conditions)
+    first, second, data = _check(ratings, conditions)
     wide = participant_means(ratings, conditions)
     raters = sorted(wide.columns.get_level_values("rater").unique())
     a = wide[first][raters].assign(**{"all raters": wide[first][raters].mean(axis=1)})
@@ -228,16 +233,15 @@ def agreement(ratings: pd.DataFrame, conditions, *, threshold: float = 2.45) -> 
     for rater in raters:
         result = icc(np.column_stack([a[rater], b[rater]]))
         rows += [("icc_conditions", rater, name, result[name], result["n"], f"{first} vs {second}") for name in ("icc_a1", "icc_c1")]
-    if "presentation" in ratings and (ratings["presentation"].astype(int) > 1).any():
-        repeated = ratings.pivot_table(index=["rater", "participant", "condition"], columns="presentation", values="rating").dropna()
+    if "presentation" in data and (data["presentation"].astype(int) > 1).any():
+        repeated = data.pivot_table(index=["rater", "participant", "condition"], columns="presentation", values="rating").dropna()
         for rater, part in repeated.groupby(level="rater"):
             result = icc(part[[1, 2]].to_numpy())
             rows.append(("test_retest", rater, "icc_a1", result["icc_a1"], result["n"], "presentation 1 vs 2"))
     for condition in (first, second):
         result = icc(wide[condition][raters].to_numpy())
         rows.append(("inter_rater", "all raters", f"icc_a1_{condition}", result["icc_a1"], result["n"], f"{len(raters)} raters"))
-    firsts = ratings[ratings.get("presentation", 1).astype(int) == 1] if "presentation" in ratings else ratings
-    poor = firsts.pivot_table(index=["rater", "participant"], columns="condition", values="rating").dropna() <= threshold
+    poor = _first_presentations(data).pivot_table(index=["rater", "participant"], columns="condition", values="rating").dropna() <= threshold
     for rater, part in poor.groupby(level="rater"):
         counts = {
             "poor_both": int((part[first] & part[second]).sum()), "poor_first_only": int((part[first] & ~part[second]).sum()),
@@ -250,9 +254,8 @@ def agreement(ratings: pd.DataFrame, conditions, *, threshold: float = 2.45) -> 
 def artifact_tests(ratings: pd.DataFrame, conditions) -> pd.DataFrame:
     """Per artifact label: how often it was ticked under each condition (pairs = rater x participant,
     first presentation) and McNemar's exact test of the discordant pairs, with FDR across labels."""
-    first, second = _check(ratings, conditions)
-    data = ratings[ratings["presentation"].astype(int) == 1] if "presentation" in ratings else ratings
-    data = data[data["condition"].astype(str).isin([first, second])]
+    first, second, data = _check(ratings, conditions)
+    data = _first_presentations(data)
     labels = sorted({label for text in data["artifacts"].fillna("") for label in str(text).split(";") if label})
     ticked = pd.DataFrame({label: data["artifacts"].fillna("").str.split(";").map(lambda ls, lab=label: lab in ls) for label in labels})
     ticked[["rater", "participant", "condition"]] = data[["rater", "participant", "condition"]].astype(str).to_numpy()
