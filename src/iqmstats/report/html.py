@@ -58,13 +58,16 @@ def outputs_of(folder: Path) -> dict:
     return found
 
 
-def render_report(folder, *, progress=None) -> tuple[str, dict[str, bytes]]:
+def render_report(folder) -> tuple[str, dict[str, bytes]]:
     """The HTML text and the figures (name -> PNG bytes) for the outputs in ``folder``."""
     outputs = outputs_of(Path(folder))
     if "compare" in outputs:
-        per_iqm = outputs["compare"]["per_iqm.tsv"]
-        outputs["compare"]["per_iqm_view"] = per_iqm.iloc[per_iqm["dz"].abs().sort_values(ascending=False).index]
-    figures = dict(_figures(outputs, progress))
+        compare = outputs["compare"]
+        per_iqm = compare["per_iqm.tsv"]
+        compare["per_iqm_view"] = per_iqm.iloc[per_iqm["dz"].abs().sort_values(ascending=False).index]
+        differences = compare["provenance.json"]["parameters"]["differences"]
+        compare["first_pair"] = compare["per_iqm_view"][compare["per_iqm_view"]["comparison"] == differences]
+    figures = dict(_figures(outputs))
     context = {
         "version": __version__,
         "compare": outputs.get("compare"),
@@ -84,11 +87,11 @@ def render_report(folder, *, progress=None) -> tuple[str, dict[str, bytes]]:
     return environment.get_template("report.html.j2").render(**context), figures
 
 
-def write_report(folder, *, overwrite: bool = False, progress=None) -> Path:
+def write_report(folder, *, overwrite: bool = False) -> Path:
     """Write ``report.html`` and ``figures/*.png`` into ``folder`` (refusing to replace them
     unless ``overwrite``)."""
     folder = Path(folder)
-    html, figures = render_report(folder, progress=progress)
+    html, figures = render_report(folder)
     (folder / "figures").mkdir(exist_ok=True)
     targets = [folder / "report.html"] + [folder / "figures" / f"{name}.png" for name in figures]
     for target in targets:
@@ -104,16 +107,15 @@ def _png(figure: Figure) -> bytes:
     return buffer.getvalue()
 
 
-def _figures(outputs: dict, progress):
+def _figures(outputs: dict):
     makers = []
     compare = outputs.get("compare")
     if compare is not None:
         conditions = compare["provenance.json"]["parameters"]["conditions"][:2]
-        first_pair = compare["per_iqm.tsv"][compare["per_iqm.tsv"]["comparison"] == f"{conditions[0]} - {conditions[1]}"]
-        paired = compare["paired_iqms.tsv"]
+        first_pair, paired = compare["first_pair"], compare["paired_iqms.tsv"]
         makers += [
             ("forest", lambda: plots.forest(first_pair).figure),
-            ("bland_altman", lambda: plots.bland_altman_grid(paired, first_pair, conditions)),
+            ("bland_altman", lambda: plots.bland_altman_grid(paired, first_pair.sort_index(), conditions)),  # IQM order
             ("paired_slopes", lambda: _slopes(paired, first_pair, conditions)),
         ]
         if len(compare["excluded_iqms.tsv"]):
@@ -133,12 +135,11 @@ def _figures(outputs: dict, progress):
         makers.append(("power", lambda: plots.power_curves(power["power.tsv"], target=target, tests=tests).figure))
     for name, make in makers:
         yield name, _png(make())
-        if progress is not None:
-            progress.update(1)
 
 
-def _slopes(paired, per_iqm, conditions) -> Figure:
-    top = per_iqm.assign(size=per_iqm["dz"].abs()).nlargest(4, "size")["iqm"]
+def _slopes(paired, by_size, conditions) -> Figure:
+    """Paired lines of the four IQMs that moved most (``by_size``: per-IQM rows sorted by |dz|)."""
+    top = by_size["iqm"].head(4)
     figure = Figure(figsize=(3.0 * len(top), 3.6), layout="constrained")
     for k, iqm in enumerate(top):
         plots.paired_slopes(paired, iqm, conditions, ax=figure.add_subplot(1, len(top), k + 1))
@@ -170,7 +171,7 @@ def _summary(outputs: dict) -> list[str]:
     lines = []
     compare = outputs.get("compare")
     if compare is not None:
-        provenance, multivariate, per_iqm = compare["provenance.json"], compare["multivariate.tsv"], compare["per_iqm.tsv"]
+        provenance, multivariate = compare["provenance.json"], compare["multivariate.tsv"]
         parameters = provenance["parameters"]
         lines.append(
             f"Compared {' and '.join(map(str, parameters['conditions']))} in {provenance['n_participants']} participants "
@@ -186,8 +187,7 @@ def _summary(outputs: dict) -> list[str]:
                 f"{_number(row['value'])}, F({_number(row['df1'])}, {_number(row['df2'])}) = {_number(row['f'])}, "
                 f"p = {_number(row['p_value'])}, sign-flip permutation p = {_number(row['p_resampled'])}."
             )
-        first = per_iqm[per_iqm["comparison"] == parameters["differences"]]
-        top = first.assign(size=first["dz"].abs()).nlargest(3, "size")
+        top = compare["first_pair"].head(3)
         lines.append("The IQMs that moved most: " + ", ".join(f"{r.iqm} (dz = {_number(r.dz)})" for r in top.itertuples()) + ".")
         audit = provenance["pairing_audit"]
         word = "passed" if audit.get("verdict") == "aligned" else "FAILED: the pairs look misaligned"
