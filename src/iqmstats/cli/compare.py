@@ -11,6 +11,7 @@ from ..io import read_iqms
 from ..io.tables import read_participants
 from ..pipeline import compare_conditions, file_checksum, join_participants, write_comparison
 from ..report import write_report
+from ..stats.multivariate import headline
 from .common import add_key_options, follow_plan, key_option, names, report_registration
 
 
@@ -94,7 +95,7 @@ def _run_compare(args) -> int:
 
 def _print_comparison(result, out: Path) -> None:
     data = result.prepared.paired
-    paired = result.multivariate[result.multivariate.statistic == "hotelling_t2"].iloc[0]
+    paired = headline(result.multivariate)
     print(f"{data.n} participants, {' vs '.join(data.conditions)}, {len(data.iqms)} IQMs analysed "
           f"({len(result.prepared.excluded)} excluded, see excluded_iqms.tsv)", file=sys.stderr)
     print(f"paired Hotelling T2 = {paired.value:.4g}, F({paired.df1:g}, {paired.df2:g}) = {paired.f:.4g}, "

@@ -28,6 +28,7 @@ from ..pipeline import (
     write_ratings_analysis,
 )
 from ..report import write_report
+from ..stats.multivariate import headline
 
 CONDITIONS = ["original", "defaced"]
 TOKENS = {"non_defaced": "original"}
@@ -88,7 +89,7 @@ def _run_demo(args) -> int:
 
 
 def _summary(comparison, analysis, report: Path) -> dict:
-    main = comparison.multivariate.set_index(["test", "statistic"]).loc[("hotelling_paired", "hotelling_t2")]
+    main = headline(comparison.multivariate)
     model = analysis.models.iloc[0]
     return {
         "iqmstats_version": __version__,

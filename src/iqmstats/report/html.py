@@ -20,6 +20,7 @@ from matplotlib.figure import Figure
 from .. import __version__, plots
 from ..errors import InputError
 from ..io.write import check_writable, write_bytes
+from ..stats.multivariate import headline
 
 _FIGURE_DPI = 110
 
@@ -178,15 +179,13 @@ def _summary(outputs: dict) -> list[str]:
             f"on {provenance['n_iqms_analysed']} IQMs ({len(compare['excluded_iqms.tsv'])} excluded, with reasons below; "
             f"differences are {parameters['differences']})."
         )
-        main = multivariate[multivariate["statistic"] == "hotelling_t2"]
-        if len(main):
-            row = main.iloc[0]
-            verdict = "changed" if row["p_value"] < 0.05 else "did not detectably change"
-            lines.append(
-                f"The paired multivariate test says the condition {verdict} the IQMs: Hotelling's T² = "
-                f"{_number(row['value'])}, F({_number(row['df1'])}, {_number(row['df2'])}) = {_number(row['f'])}, "
-                f"p = {_number(row['p_value'])}, sign-flip permutation p = {_number(row['p_resampled'])}."
-            )
+        row = headline(multivariate)
+        verdict = "changed" if row["p_value"] < 0.05 else "did not detectably change"
+        lines.append(
+            f"The paired multivariate test says the condition {verdict} the IQMs: Hotelling's T² = "
+            f"{_number(row['value'])}, F({_number(row['df1'])}, {_number(row['df2'])}) = {_number(row['f'])}, "
+            f"p = {_number(row['p_value'])}, sign-flip permutation p = {_number(row['p_resampled'])}."
+        )
         top = compare["first_pair"].head(3)
         lines.append("The IQMs that moved most: " + ", ".join(f"{r.iqm} (dz = {_number(r.dz)})" for r in top.itertuples()) + ".")
         audit = provenance["pairing_audit"]

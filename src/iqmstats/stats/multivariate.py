@@ -74,6 +74,14 @@ def paired_hotelling(differences, *, permutations: int = 10_000, random_state: i
     return pd.DataFrame(rows, columns=MULTIVARIATE_COLUMNS)
 
 
+def headline(multivariate: pd.DataFrame) -> pd.Series:
+    """The row a summary reports: Hotelling's T^2 of the paired test (of the omnibus test with
+    three or more conditions)."""
+    rows = multivariate[multivariate["test"].isin(["hotelling_paired", "hotelling_omnibus"])
+                        & (multivariate["statistic"] == "hotelling_t2")]
+    return rows.iloc[0]
+
+
 def hotelling_t2(differences: np.ndarray) -> np.ndarray:
     """T^2 = n dbar' S^-1 dbar of differences shaped (..., n, p): one study, or a stack of
     simulated studies at once. Columns are scaled and S is inverted through a QR factor, so raw
