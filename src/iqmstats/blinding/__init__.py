@@ -3,6 +3,6 @@
 from .audit import audit
 from .blind import blind_datasets
 from .keys import BlindingKey, read_key
-from .unblind import unblind
+from .unblind import UNBLINDED_COLUMNS, unblind
 
-__all__ = ["BlindingKey", "audit", "blind_datasets", "read_key", "unblind"]
+__all__ = ["UNBLINDED_COLUMNS", "BlindingKey", "audit", "blind_datasets", "read_key", "unblind"]

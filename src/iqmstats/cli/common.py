@@ -6,7 +6,7 @@ import sys
 from pathlib import Path
 
 from .. import __version__
-from ..blinding import read_key
+from ..blinding import UNBLINDED_COLUMNS, read_key, unblind
 from ..errors import ParameterError
 from ..registration import SECTIONS, apply_plan, explicit_options
 
@@ -65,3 +65,10 @@ def key_option(args, inputs: dict):
     key = read_key(args.key, conditions=token_map(args.map))
     inputs.update(key=str(args.key), key_sha256=file_checksum(args.key), key_format=key.format)
     return key
+
+
+def unblind_ratings(ratings, key):
+    """Ratings mapped back through the key (by ``blinded_id``; several raters per image). The key
+    is the authority: columns of the table that unblinding adds are replaced."""
+    stale = [column for column in UNBLINDED_COLUMNS if column in ratings]
+    return unblind(ratings.drop(columns=stale), key, id_column="blinded_id", unique=False)

@@ -18,7 +18,7 @@ from ..report import write_report
 from ..stats.power import simulate_power, simulate_rating_power, smallest_n
 from ..stats.preprocess import prepare_iqms
 from ..stats.ratings import rating_models
-from .common import add_key_options, key_option, names
+from .common import add_key_options, key_option, names, unblind_ratings
 
 
 def register(commands) -> None:
@@ -116,8 +116,7 @@ def _rating_power(args, key) -> pd.DataFrame:
     if key is None or len(conditions) != 2:
         raise ParameterError("--ratings needs --key (to unblind the pilot ratings) and the two --conditions")
     pilot = read_ratings(args.ratings).data
-    clash = [c for c in ("participant", "condition", "presentation") if c in pilot]
-    pilot = unblind(pilot.drop(columns=clash), key, id_column="blinded_id", unique=False)
+    pilot = unblind_ratings(pilot, key)
     fit = rating_models(pilot, conditions).iloc[0]
     variances = {"participant": fit.var_participant, "rater": fit.var_rater, "residual": fit.var_residual}
     return simulate_rating_power(

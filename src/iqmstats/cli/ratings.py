@@ -5,12 +5,11 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
-from ..blinding import unblind
 from ..errors import ParameterError
 from ..io.ratings import STUDY_COLUMNS, read_ratings
 from ..pipeline import analyse_ratings, file_checksum, write_ratings_analysis
 from ..report import write_report
-from .common import add_key_options, follow_plan, key_option, names, report_registration
+from .common import add_key_options, follow_plan, key_option, names, report_registration, unblind_ratings
 
 
 def register(commands) -> None:
@@ -57,8 +56,7 @@ def _run_ratings(args) -> int:
     data = table.data
     key = key_option(args, inputs)
     if key is not None:
-        clash = [c for c in ("participant", "condition", "presentation") if c in data]
-        data = unblind(data.drop(columns=clash), key, id_column="blinded_id", unique=False)
+        data = unblind_ratings(data, key)
     elif args.subject_col and args.condition_col:
         data = data.rename(columns={args.subject_col: "participant", args.condition_col: "condition"})
     else:
