@@ -75,3 +75,9 @@ def test_generic_table_with_named_columns(tmp_path):
     (tmp_path / "empty").mkdir()
     with pytest.raises(InputError, match="no rating files"):
         read_ratings(tmp_path / "empty")
+
+
+def test_a_column_named_twice_is_refused_in_any_table(tmp_path):
+    (tmp_path / "twice.tsv").write_text("rater_id\trandomized_id\trating\trating\nr1\tsub-01_T1w\t3\t2\n")
+    with pytest.raises(InputError, match="columns appear twice: rating"):
+        read_ratings(tmp_path / "twice.tsv")

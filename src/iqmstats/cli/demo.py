@@ -29,6 +29,7 @@ from ..pipeline import (
 )
 from ..report import write_report
 from ..stats.multivariate import headline
+from .common import unblind_ratings
 
 CONDITIONS = ["original", "defaced"]
 TOKENS = {"non_defaced": "original"}
@@ -72,7 +73,7 @@ def _run_demo(args) -> int:
     steps.set_description("analysing the ratings")
     ratings_path = example_path("ixi-ratings")
     ratings = read_ratings(ratings_path).data.drop(columns=["subject", "defaced"])  # the released answers: unblind instead
-    analysis = analyse_ratings(unblind(ratings, key, id_column="blinded_id", unique=False), conditions=CONDITIONS)
+    analysis = analyse_ratings(unblind_ratings(ratings, key), conditions=CONDITIONS)
     write_ratings_analysis(analysis, out / "ratings", inputs={"input": str(ratings_path), "sha256": file_checksum(ratings_path),
                                                               "key": str(key_path), "key_sha256": file_checksum(key_path)})
     steps.update()

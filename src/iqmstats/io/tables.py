@@ -29,16 +29,7 @@ _GROUP_TABLE = re.compile(r"group_(\w+)\.tsv")
 def read_table(path, *, modality=None, iqm_sets="strict", on_invalid="raise") -> IQMTable:
     """Read a group TSV or a CSV/TSV with one row per image (see :func:`iqmstats.read_iqms`)."""
     path = Path(path)
-    sep = _separator(path)
-    try:
-        header = pd.read_csv(path, sep=sep, dtype=str, header=None, nrows=1).iloc[0]
-        frame = pd.read_csv(path, sep=sep, dtype=str, keep_default_na=False, na_filter=False)
-    except (pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError) as exc:
-        kind = "CSV" if sep == "," else "TSV"
-        raise InputError(f"{path}: not a readable {kind} table ({str(exc).strip()})") from None
-    duplicated = sorted(set(header[header.duplicated()]))
-    if duplicated:  # pandas would have renamed them silently (cjv, cjv.1)
-        raise InputError(f"{path}: columns appear twice: {', '.join(duplicated)}")
+    frame = read_plain_table(path)
     group = _GROUP_TABLE.fullmatch(path.name)
     set_aside = [c for c in frame.columns if not catalogue.is_iqm_key(c)]
     modality = modality or (group and group.group(1)) or _table_modality(frame)
@@ -72,12 +63,19 @@ def read_table(path, *, modality=None, iqm_sets="strict", on_invalid="raise") ->
 
 
 def read_plain_table(path) -> pd.DataFrame:
-    """Any CSV/TSV as strings (identifiers keep their zeros; empty cells stay empty strings)."""
+    """Any CSV/TSV as strings (identifiers keep their zeros; empty cells stay empty strings).
+    A column name given twice is refused: pandas would rename it silently (cjv, cjv.1)."""
     path = Path(path)
+    sep = _separator(path)
     try:
-        return pd.read_csv(path, sep=_separator(path), dtype=str, keep_default_na=False, na_filter=False)
+        header = pd.read_csv(path, sep=sep, dtype=str, header=None, nrows=1).iloc[0]
+        frame = pd.read_csv(path, sep=sep, dtype=str, keep_default_na=False, na_filter=False)
     except (pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError) as exc:
-        raise InputError(f"{path}: not a readable table ({str(exc).strip()})") from None
+        raise InputError(f"{path}: not a readable {'CSV' if sep == ',' else 'TSV'} table ({str(exc).strip()})") from None
+    duplicated = sorted(set(header[header.duplicated()]))
+    if duplicated:
+        raise InputError(f"{path}: columns appear twice: {', '.join(duplicated)}")
+    return frame
 
 
 def read_participants(path) -> pd.DataFrame:
