@@ -22,8 +22,10 @@ from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
 
+import orjson
 import pandas as pd
 
+from ..blinding.keys import read_key
 from ..errors import ParameterError, did_you_mean
 
 
@@ -84,11 +86,7 @@ def build_ixi_derivatives(root) -> Path:
     ``participants.tsv`` with each original participant's site (HH, Guys, IOP), labelled as the
     key labels them. Returns ``root``.
     """
-    import orjson
-
     root = Path(root)
-    from ..blinding import read_key
-
     study = pd.read_csv(example_path("ixi-iqms"), dtype={"bids_name": str, "sub": str, "defaced": str, "site": str})
     participant_of = dict(read_key(example_path("ixi-key")).entries[["blinded_id", "participant"]].itertuples(index=False))
     iqms = [c for c in study.columns if c not in ("bids_name", "sub", "defaced", "site")]
