@@ -34,23 +34,27 @@ def mriqc_output(tmp_path) -> Path:
 @pytest.fixture(scope="session")
 def ixi_unblinded():
     """The bundled study table, unblinded with the study's own key (an IQMTable)."""
-    from iqmstats import load_example, read_key, unblind
-    from iqmstats.examples import example_path
+    from iqmstats import load_example, unblind
 
-    return unblind(load_example("ixi-iqms"), read_key(example_path("ixi-key"), conditions={"non_defaced": "original"}))
+    return unblind(load_example("ixi-iqms"), load_example("ixi-key"), key_map={"non_defaced": "original"})
 
 
 @pytest.fixture(scope="session")
 def ixi_paired(ixi_unblinded):
     from iqmstats.pairing import pair_iqms
+    from iqmstats.selection import select_images
 
-    return pair_iqms(ixi_unblinded.data, iqms=ixi_unblinded.iqms, conditions=["original", "defaced"], between="site")
+    chosen = select_images(ixi_unblinded.data, measures=ixi_unblinded.iqms, participant="participant", condition="condition",
+                           conditions=("original", "defaced"), between="site")
+    return pair_iqms(chosen.rows, measures=ixi_unblinded.iqms, conditions=chosen.conditions, between="site",
+                     dropped=chosen.dropped)
 
 
 @pytest.fixture(scope="session")
 def ixi_ratings():
     """The study's ratings, read and unblinded with the study's key (S1's own answers dropped)."""
-    from iqmstats import read_key, unblind
+    from iqmstats import read_key
+    from iqmstats.blinding import unblind
     from iqmstats.examples import example_path
     from iqmstats.io.ratings import read_ratings
 

@@ -48,7 +48,7 @@ def test_locked_plan_runs_as_registered(study, capsys):
     assert registration["status"] == "ran as registered" and registration["sha256"] == lock["sha256"]
     assert f"ran as registered (sha256 {lock['sha256']})" in capsys.readouterr().err
     provenance = json.loads((study / "a" / "provenance.json").read_text())
-    assert provenance["parameters"]["random_state"] == 7 and provenance["parameters"]["permutations"] == 200
+    assert provenance["parameters"]["seed"] == 7 and provenance["parameters"]["permutations"] == 200
     assert main(["ratings", "--plan", str(study / "plan.toml"), "--out", str(study / "r"), "--quiet", "--no-report"]) == 0
     assert _registration(study / "r")["status"] == "ran as registered"
 
@@ -59,9 +59,9 @@ def test_command_line_override_is_a_deviation(study, capsys):
                  "--no-report"]) == 0
     registration = _registration(study / "b")
     assert registration["status"] == "deviations from the registered plan"
-    assert registration["deviations"] == ["--seed 8 given on the command line; the plan says 7"]
-    assert "DEVIATION from the registered plan: --seed 8" in capsys.readouterr().err
-    assert json.loads((study / "b" / "provenance.json").read_text())["parameters"]["random_state"] == 8
+    assert registration["deviations"] == ["seed: the plan says 7; this run used 8"]
+    assert "DEVIATION from the registered plan: seed: the plan says 7; this run used 8" in capsys.readouterr().err
+    assert json.loads((study / "b" / "provenance.json").read_text())["parameters"]["seed"] == 8
 
 
 def test_edited_plan_and_unlocked_plan_are_deviations(study):
@@ -79,25 +79,43 @@ def test_the_report_says_it(study):
     assert main(["compare", "--plan", str(study / "plan.toml"), "--permutations", "100", "--out", str(study / "e"),
                  "--quiet"]) == 0
     html = (study / "e" / "report.html").read_text()
-    assert "Compare: deviations from the registered plan (--permutations 100 given on the command line; the plan says 200)." in html
+    assert "Compare: deviations from the registered plan (permutations: the plan says 200; this run used 100)." in html
 
 
 def test_plans_are_validated_with_hints(study, capsys):
     (study / "typo.toml").write_text('[compare]\npermutation = 100\n')
     assert main(["plan", "lock", str(study / "typo.toml")]) == 2
-    assert "has no option 'permutation'. Did you mean 'permutations'?" in capsys.readouterr().err
+    assert "[compare] has no parameter 'permutation'. Did you mean 'permutations'?" in capsys.readouterr().err
     (study / "section.toml").write_text('[compair]\nseed = 1\n')
     assert main(["plan", "lock", str(study / "section.toml")]) == 2
     assert "unknown section [compair]. Did you mean 'compare'?" in capsys.readouterr().err
     (study / "choice.toml").write_text('[compare]\nreduce = "ica"\n')
     assert main(["plan", "lock", str(study / "choice.toml")]) == 2
+    (study / "types.toml").write_text('[compare]\ndata = "S2_Data.csv"\npermutations = "many"\n')
+    assert main(["plan", "lock", str(study / "types.toml")]) == 2  # refused at lock, not after unblinding
+    assert "[compare] permutations = 'many': must be a whole number >= 0" in capsys.readouterr().err
     main(["plan", "lock", str(study / "plan.toml")])
     assert main(["plan", "lock", str(study / "plan.toml")]) == 1  # never replaces a lock
-    assert "plan.lock.json exists" in capsys.readouterr().err
+    err = capsys.readouterr().err
+    assert "a lock is never replaced" in err and "save it under a new name and lock that" in err and "--force" not in err
 
 
-def test_init_writes_a_plan_that_locks(tmp_path):
+def test_init_writes_a_plan_that_locks_once_filled_in(tmp_path, capsys):
     assert main(["plan", "init", "--out", str(tmp_path / "plan.toml")]) == 0
     text = (tmp_path / "plan.toml").read_text()
-    assert "[compare]" in text and "[ratings]" in text and "permutations = 10000" in text
+    assert "[compare]" in text and "[ratings]" in text and "[power]" in text and "permutations = 10000" in text
+    assert main(["plan", "lock", str(tmp_path / "plan.toml")]) == 2  # the data are not named yet
+    assert "[compare] data = '': must be a path" in capsys.readouterr().err
+    filled = text.replace('data = ""', 'data = "S2_Data.csv"').replace('reference = ""', 'reference = "S2_Data.csv"')
+    (tmp_path / "plan.toml").write_text(filled)
     assert main(["plan", "lock", str(tmp_path / "plan.toml")]) == 0
+
+
+def test_a_plan_of_an_older_iqmstats_still_runs(study):
+    """Plans written before plans used the Python names (subject_col, iqms, map, input) still
+    read, and their lock still matches: a registered plan is never lost."""
+    (study / "old.toml").write_text(PLAN.replace("[ratings]", "iqms = [\"cjv\", \"efc\"]\n\n[ratings]"))
+    assert main(["plan", "lock", str(study / "old.toml")]) == 0
+    assert main(["compare", "--plan", str(study / "old.toml"), "--out", str(study / "o"), "--quiet", "--no-report"]) == 0
+    provenance = json.loads((study / "o" / "provenance.json").read_text())
+    assert provenance["registration"]["status"] == "ran as registered" and provenance["measures_analysed"] == ["cjv", "efc"]

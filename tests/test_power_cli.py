@@ -18,7 +18,7 @@ def test_power_from_paired_pilot_data(tmp_path, capsys):
     assert list(summary.columns) == ["test", "delta", "smallest_n", "target"]
     assert (tmp_path / "report.html").exists() and "id=\"power\"" in (tmp_path / "report.html").read_text()
     provenance = json.loads((tmp_path / "provenance.json").read_text())
-    assert provenance["parameters"]["seed"] == 0 and "cjv" in provenance["parameters"]["iqms"]
+    assert provenance["parameters"]["seed"] == 0 and "cjv" in provenance["measures_simulated"]
     assert "Hotelling, delta 0.002" in capsys.readouterr().err
 
 
@@ -31,8 +31,8 @@ def test_power_from_unpaired_reference_rows(tmp_path):
 
 def test_bad_power_requests(tmp_path, capsys):
     assert main(["power", str(example_path("ixi-iqms")), "--n", "ten", "--out", str(tmp_path)]) == 2
-    assert main(["power", str(example_path("ixi-iqms")), "--n", "20", "--out", str(tmp_path)]) == 1
-    assert "n = 20 pairs for" in capsys.readouterr().err
+    assert main(["power", str(example_path("ixi-iqms")), "--n", "2000", "--out", str(tmp_path)]) == 1
+    assert "n = 2000 exceeds the 1158 participants of the reference" in capsys.readouterr().err
 
 
 def test_ratings_power_uses_the_pilot_ratings(tmp_path):

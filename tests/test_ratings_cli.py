@@ -21,18 +21,21 @@ def outputs(tmp_path_factory):
 
 def test_outputs(outputs):
     assert sorted(p.name for p in outputs.iterdir()) == [
-        "figures", "provenance.json", "ratings_agreement.tsv", "ratings_artifacts.tsv", "ratings_models.tsv",
-        "ratings_rm_anova.tsv", "ratings_tidy.tsv", "report.html"]  # the report is written by default
+        "figures", "provenance.json", "ratings_agreement.tsv", "ratings_artifacts.tsv", "ratings_decision_flips.tsv",
+        "ratings_decisions.tsv", "ratings_models.tsv", "ratings_rm_anova.tsv", "ratings_tidy.tsv",
+        "report.html"]  # the report is written by default
     assert sorted(p.name for p in (outputs / "figures").iterdir()) == ["rating_bland_altman.png", "rating_distributions.png"]
     models = pd.read_csv(outputs / "ratings_models.tsv", sep="\t")
     assert list(models.columns[:10]) == ["model", "effect", "estimate", "se", "ci_lower", "ci_upper", "chi2", "df",
                                          "p_value", "p_fdr"]
-    r = pd.read_csv(REFERENCE / "ratings_lme.csv")
-    assert models.loc[0, "chi2"] == pytest.approx(r.loc[0, "chi2"], rel=1e-5)
+    r = pd.read_csv(REFERENCE / "ratings_lme_first.csv").iloc[0]  # the study's published analysis: chi2(1) = 6.28
+    for column in ("estimate", "se", "chi2", "p_value", "loglik"):
+        assert models.loc[0, column] == pytest.approx(r[column], rel=1e-5), column
     tidy = pd.read_csv(outputs / "ratings_tidy.tsv", sep="\t", dtype=str)
     assert (tidy["participant"] == tidy["subject"]).all()  # unblinding agrees with S1's own column
     provenance = json.loads((outputs / "provenance.json").read_text())
-    assert provenance["n_ratings"] == 1800 and provenance["inputs"]["key_format"] == "ixi"
+    assert provenance["n_ratings_read"] == 1800 and provenance["n_ratings"] == 1480  # first presentations
+    assert provenance["inputs"]["key_format"] == "ixi" and provenance["parameters"]["repeats"] == "first"
 
 
 def test_unblinded_table_with_named_columns_gives_the_same_model(outputs, tmp_path):
@@ -45,5 +48,6 @@ def test_unblinded_table_with_named_columns_gives_the_same_model(outputs, tmp_pa
 
 def test_blinded_ratings_without_a_key_are_refused(tmp_path, capsys):
     assert main(["ratings", RATINGS, "--conditions", "original,defaced", "--out", str(tmp_path)]) == 2
-    assert "pass --key" in capsys.readouterr().err
+    assert "give --key to unblind them, or name the columns of an unblinded table with --subject-col and --condition-col" in (
+        capsys.readouterr().err)
     assert main(["ratings", RATINGS, "--conditions", "a,b,c", "--key", "k", "--out", str(tmp_path)]) == 2

@@ -5,10 +5,18 @@ import shutil
 from html.parser import HTMLParser
 from pathlib import Path
 
+import matplotlib
 import pandas as pd
 import pytest
 
+import iqmstats
 from iqmstats.cli import main
+from iqmstats.examples import example_path
+from iqmstats.report.html import figures, render_report
+from iqmstats.results import Comparison
+
+matplotlib.use("Agg")
+import matplotlib.pyplot as plt  # noqa: E402
 
 
 class _Cells(HTMLParser):
@@ -55,7 +63,7 @@ def test_numbers_in_the_report_are_the_numbers_in_the_tsvs(demo):
     cells = _Cells()
     cells.feed((demo / "report.html").read_text())
     multivariate = pd.read_csv(demo / "multivariate.tsv", sep="\t")
-    shown = ["value", "f", "df1", "df2", "p_value", "p_resampled"]
+    shown = ["value", "f", "df1", "df2", "p_value", "p_resampled", "n", "n_iqms"]
     expected = [[v for v in row if v == v] for row in multivariate[shown].itertuples(index=False)]
     assert [row for row in cells.tables["multivariate"] if row] == expected
     per_iqm = pd.read_csv(demo / "per_iqm.tsv", sep="\t").set_index("iqm")
@@ -101,6 +109,63 @@ def test_demo_json_summary(demo_run):
 def test_demo_prints_what_it_found(tmp_path, capsys):
     assert main(["demo", "--out", str(tmp_path / "printed"), "--resamples", "20", "--quiet"]) == 0
     out = capsys.readouterr().out
-    assert "579 participants, original vs defaced, 53 IQMs analysed; 9 excluded:" in out
-    assert "fber               missing        missing in 863 of 1158 images (75%)" in out
+    assert "579 participants, original vs defaced (differences original - defaced), 53 measures analysed; 9 excluded" in out
+    assert "excluded measures: fber (missing); fwhm_avg (redundant)" in out
+    assert "equivalence within +/- 0.2 reference SD" in out and "is an illustration: a study must choose and register" in out
+    assert "likelihood-ratio chi2(1) = 6.28, p = 0.0122" in out
     assert "pairing audit: aligned" in out and out.rstrip().endswith("printed/report.html")
+
+
+@pytest.fixture(scope="module")
+def numeric_labels(tmp_path_factory):
+    """A comparison whose condition labels look like numbers (sessions 01 and 02), written to a
+    folder and read back: the labels must stay strings all the way into the figures."""
+    frame = pd.read_csv(example_path("ixi-iqms"), dtype=str)
+    frame["session"] = frame["defaced"].map({"0": "01", "1": "02"})
+    result = iqmstats.compare(frame, participant="sub", condition="session", measures=["cjv", "efc", "snr_wm", "wm2max", "fber"],
+                              permutations=50, bootstrap=50, margin=0.2)
+    folder = tmp_path_factory.mktemp("numeric")
+    result.write(folder)
+    return result, Comparison.read(folder)
+
+
+def test_figures_show_the_data_they_were_given(numeric_labels):
+    """Each paired-slopes panel holds one line per participant with both values, each Bland-Altman
+    panel one point per pair, the forest and equivalence plots one row per measure: from the
+    result in memory and from the folder read back."""
+    for result in numeric_labels:
+        made = figures(result)
+        per_iqm = result.per_iqm.set_index("iqm")
+        slopes = made["paired_slopes"].axes
+        assert [ax.get_ylabel().split(" ")[0] for ax in slopes] == ["efc", "fber", "snr_wm", "wm2max"]  # by |dz|
+        for ax in slopes:
+            measure = ax.get_ylabel().split(" ")[0]
+            participant_lines = [line for line in ax.lines if line.get_linewidth() < 1]
+            assert len(participant_lines) == per_iqm.loc[measure, "n"]
+            assert [t.get_text() for t in ax.get_xticklabels()] == ["01", "02"]
+        panels = made["bland_altman"].axes
+        assert len(panels) == 5
+        for ax in panels:
+            measure = ax.get_title().split(" ")[0]
+            assert len(ax.collections[0].get_offsets()) == per_iqm.loc[measure, "n"]  # fber: only its 87 pairs
+        forest = made["forest"].axes[0]
+        assert sorted(t.get_text() for t in forest.get_yticklabels()) == sorted(per_iqm.index)
+        equivalence = made["equivalence"].axes[0]
+        assert sorted(t.get_text() for t in equivalence.get_yticklabels()) == sorted(per_iqm.index)
+        plt.close("all")
+
+
+def test_rendering_warns_nothing(numeric_labels, recwarn):
+    render_report(numeric_labels[1])
+    assert [str(w.message) for w in recwarn] == []
+
+
+def test_ratings_figures_show_every_rating(ixi_ratings):
+    result = iqmstats.analyse_ratings(example_path("ixi-ratings"), key=example_path("ixi-key"),
+                                      key_map={"non_defaced": "original"}, conditions=["original", "defaced"])
+    made = figures(result)
+    boxes = made["rating_distributions"].axes[0]
+    assert [t.get_text() for t in boxes.get_xticklabels()] == ["rater_01", "rater_02", "rater_03", "rater_04"]
+    points = made["rating_bland_altman"].axes[0].collections[0].get_offsets()
+    assert len(points) == result.tidy["participant"].nunique() == 185
+    plt.close("all")

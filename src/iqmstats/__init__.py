@@ -1,48 +1,76 @@
 """iqmstats: did an intervention change MRIQC's image quality metrics, or bias human ratings?
 
+One call per job, each returning DataFrames: :func:`read`, :func:`unblind`, :func:`compare`,
+:func:`analyse_ratings`, :func:`power`, :func:`blind`, :func:`audit`. Importing the package is
+cheap: each name loads what it needs when first used (no scipy, statsmodels or matplotlib here).
+
 Examples
 --------
 >>> import iqmstats
->>> table = iqmstats.load_example("ixi-iqms")
->>> table.values.shape
-(1158, 62)
->>> screen = iqmstats.screen_iqms(table.values, modality=table.modality)
->>> screen.loc[screen.iqm == "fber", "reason"].item()
-'missing'
+>>> result = iqmstats.compare(iqmstats.example_path("ixi-iqms"), participant="sub", condition="defaced",
+...                           conditions=["0", "1"], permutations=100, bootstrap=100)
+>>> result.per_iqm.set_index("iqm").loc["efc", "n"], result.audit["verdict"]
+(np.int64(579), 'aligned')
 """
 
+from importlib import import_module
 from importlib.metadata import PackageNotFoundError, version
+
+from .errors import (
+    BlindingError,
+    InputError,
+    InsufficientDataError,
+    IqmstatsError,
+    OutputError,
+    PairingError,
+    ParameterError,
+)
 
 try:
     __version__ = version("iqmstats")
 except PackageNotFoundError:  # running from a source tree that was not installed
     __version__ = "0+unknown"
 
-from . import catalogue
-from .blinding import BlindingKey, audit, blind_datasets, read_key, unblind
-from .errors import BlindingError, InputError, IqmstatsError, OutputError, ParameterError
-from .examples import example_path, load_example
-from .io import IQMTable, read_iqms
-from .pipeline import summarise_study
-from .stats import screen_iqms
+#: Public names loaded on first use: name -> module (relative to this package).
+_LAZY = {
+    "analyse_ratings": ".api",
+    "audit": ".api",
+    "blind": ".api",
+    "compare": ".api",
+    "power": ".api",
+    "read": ".api",
+    "unblind": ".api",
+    "Comparison": ".results",
+    "PowerResult": ".results",
+    "RatingsResult": ".results",
+    "read_results": ".results",
+    "IQMTable": ".io",
+    "BlindingKey": ".blinding",
+    "read_key": ".blinding",
+    "example_path": ".examples",
+    "load_example": ".examples",
+    "lock_plan": ".preregistration",
+    "run_plan": ".preregistration",
+    "write_report": ".report",
+    "catalogue": None,
+}
 
 __all__ = [
-    "BlindingError",
-    "BlindingKey",
-    "IQMTable",
-    "InputError",
-    "IqmstatsError",
-    "OutputError",
-    "ParameterError",
-    "__version__",
-    "audit",
-    "blind_datasets",
-    "catalogue",
-    "example_path",
-    "load_example",
-    "read_iqms",
-    "read_key",
-    "screen_iqms",
-    "summarise_study",
-    "unblind",
+    "BlindingError", "BlindingKey", "Comparison", "IQMTable", "InputError", "InsufficientDataError", "IqmstatsError",
+    "OutputError", "PairingError", "ParameterError", "PowerResult", "RatingsResult", "__version__", "analyse_ratings",
+    "audit", "blind", "catalogue", "compare", "example_path", "load_example", "lock_plan", "power", "read",
+    "read_key", "read_results", "run_plan", "unblind", "write_report",
 ]
+
+
+def __getattr__(name: str):
+    if name not in _LAZY:
+        raise AttributeError(f"module 'iqmstats' has no attribute {name!r}")
+    module = _LAZY[name]
+    value = import_module(f".{name}", __name__) if module is None else getattr(import_module(module, __name__), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__():
+    return sorted(set(globals()) | set(__all__))

@@ -45,8 +45,10 @@ def bland_altman(first, second, *, ax: Axes | None = None, title: str = "", ci=N
     its CI (``ci`` = (lower, upper), shaded) and the limits of agreement bias +/- 1.96 SD."""
     ax = _axes(ax)
     a, b = np.asarray(first, dtype=float), np.asarray(second, dtype=float)
+    present = np.isfinite(a) & np.isfinite(b)  # a pair missing a value is no point
+    a, b = a[present], b[present]
     difference, mean = a - b, (a + b) / 2
-    bias, sd = difference.mean(), difference.std(ddof=1)
+    bias, sd = difference.mean(), difference.std(ddof=1) if len(difference) > 1 else 0.0
     ax.scatter(mean, difference, s=6, alpha=0.5, color=OKABE_ITO["blue"], linewidths=0, rasterized=True)
     ax.axhline(0, color=OKABE_ITO["grey"], linewidth=0.8)
     ax.axhline(bias, color=OKABE_ITO["vermillion"], linewidth=1.2, label=f"bias {bias:.3g}")
@@ -88,6 +90,8 @@ def paired_slopes(paired: pd.DataFrame, iqm: str, conditions, *, ax: Axes | None
     first, second = conditions
     a = paired[paired["condition"] == first].set_index("participant")[iqm]
     b = paired[paired["condition"] == second].set_index("participant")[iqm].loc[a.index]
+    present = a.notna() & b.notna()
+    a, b = a[present], b[present]
     ax.plot([0, 1], np.vstack([a, b]), color=OKABE_ITO["grey"], alpha=0.25, linewidth=0.6, rasterized=True)
     ax.plot([0, 1], [a.mean(), b.mean()], color=OKABE_ITO["vermillion"], linewidth=2.5, marker="o")
     ax.set_xticks([0, 1], [first, second])
@@ -109,10 +113,34 @@ def forest(per_iqm: pd.DataFrame, *, ax: Axes | None = None) -> Axes:
     return ax
 
 
+def equivalence(table: pd.DataFrame, *, ax: Axes | None = None) -> Axes:
+    """Each measure's bias with its 1 - 2 alpha CI in margin units (bias / margin), against the
+    equivalence band [-1, 1], sorted by the bias; colour by verdict (equivalent blue, beyond the
+    margin vermillion, inconclusive grey)."""
+    scale = table["margin_upper"].to_numpy(dtype=float)
+    rows = table.assign(centre=table["bias"] / scale, low=table["ci90_lower"] / scale,
+                        high=table["ci90_upper"] / scale).sort_values("centre")
+    ax = _axes(ax, (6.0, max(2.5, 0.22 * len(rows) + 1)))
+    ax.axvspan(-1, 1, color=OKABE_ITO["green"], alpha=0.12, linewidth=0, label="equivalence margin")
+    ax.axvline(0, color=OKABE_ITO["grey"], linewidth=0.8)
+    colours = {"equivalent": OKABE_ITO["blue"], "beyond_margin": OKABE_ITO["vermillion"], "inconclusive": OKABE_ITO["grey"]}
+    y = np.arange(len(rows))
+    for verdict, colour in colours.items():
+        chosen = (rows["verdict"] == verdict).to_numpy()
+        if chosen.any():
+            part = rows[chosen]
+            ax.errorbar(part["centre"], y[chosen], xerr=[part["centre"] - part["low"], part["high"] - part["centre"]],
+                        fmt="o", color=colour, markersize=4, capsize=0, label=verdict.replace("_", " "))
+    ax.set_yticks(y, rows["iqm"], fontsize=7)
+    ax.set_xlabel("bias in margin units (90% CI); the band is the equivalence margin")
+    ax.legend(frameon=False, fontsize=7, loc="lower right")
+    return ax
+
+
 def scree(explained: pd.DataFrame, *, ax: Axes | None = None) -> Axes:
     """Eigenvalues of the PCA, the kept components in blue, the Kaiser line at 1."""
     ax = _axes(ax)
-    colours = [OKABE_ITO["blue"] if kept else OKABE_ITO["grey"] for kept in explained["kept"].astype(str) == "True"]
+    colours = [OKABE_ITO["blue"] if kept else OKABE_ITO["grey"] for kept in explained["kept"].astype(bool)]
     ax.bar(np.arange(1, len(explained) + 1), explained["eigenvalue"].astype(float), color=colours)
     ax.axhline(1, color=OKABE_ITO["vermillion"], linestyle="--", linewidth=1, label="Kaiser (eigenvalue 1)")
     ax.set_xlabel("component")

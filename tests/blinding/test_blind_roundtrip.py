@@ -8,7 +8,8 @@ import nibabel as nib
 import pandas as pd
 import pytest
 
-from iqmstats import OutputError, ParameterError, read_iqms
+from iqmstats import OutputError, ParameterError
+from iqmstats.io import read_iqms
 from iqmstats.blinding import audit, blind_datasets, read_key, unblind
 from iqmstats.blinding.audit import gzip_stored_name
 from iqmstats.errors import BlindingError

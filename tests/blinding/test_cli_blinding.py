@@ -12,7 +12,7 @@ def _blind_args(bids_pair, tmp_path, *extra):
 def test_blind_then_audit(bids_pair, tmp_path, capsys):
     assert main(_blind_args(bids_pair, tmp_path)) == 0
     out = capsys.readouterr().out
-    assert "blinded 10 images of 4 participants (1 shown twice)" in out
+    assert "blinded 10 images of 4 participants under original, defaced (1 shown twice)" in out
     assert "found identifying in these data: AcquisitionTime, ScannerSessionCode, SeriesNumber" in out
     assert main(["audit", str(tmp_path / "blinded"), "--key", str(tmp_path / "key.json")]) == 0
     assert "no leak found" in capsys.readouterr().out

@@ -5,7 +5,8 @@ import json
 import numpy as np
 import pytest
 
-from iqmstats import InputError, ParameterError, read_iqms
+from iqmstats import InputError, ParameterError
+from iqmstats.io import read_iqms
 from iqmstats.io import derivatives
 
 from ..conftest import BOLD_JSON, T1W_JSON, place

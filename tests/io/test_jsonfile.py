@@ -4,7 +4,8 @@ import json
 
 import pytest
 
-from iqmstats import InputError, read_iqms
+from iqmstats import InputError
+from iqmstats.io import read_iqms
 
 from ..conftest import DATA, T1W_JSON
 

@@ -5,7 +5,8 @@ import json
 import pandas as pd
 import pytest
 
-from iqmstats import InputError, ParameterError, read_key, unblind
+from iqmstats import InputError, ParameterError, read_key
+from iqmstats.blinding import unblind
 from iqmstats.examples import example_path
 from iqmstats.io.ratings import read_ratings
 
@@ -70,7 +71,7 @@ def test_generic_table_with_named_columns(tmp_path):
     (tmp_path / "mine.csv").write_text("who,image,score\nA,sub-01_T1w,3\nB,sub-01_T1w,2\n")
     ratings = read_ratings(tmp_path / "mine.csv", columns={"rater": "who", "blinded_id": "image", "rating": "score"})
     assert ratings.data[["rater", "blinded_id", "rating"]].values.tolist() == [["A", "sub-01_T1w", 3.0], ["B", "sub-01_T1w", 2.0]]
-    with pytest.raises(InputError, match="no column 'rater_id'"):
+    with pytest.raises(ParameterError, match="rater_column='rater_id': mine.csv has no column 'rater_id'"):
         read_ratings(tmp_path / "mine.csv")
     (tmp_path / "empty").mkdir()
     with pytest.raises(InputError, match="no rating files"):

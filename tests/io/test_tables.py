@@ -4,7 +4,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from iqmstats import InputError, read_iqms
+from iqmstats import InputError
+from iqmstats.io import read_iqms
 from iqmstats.examples import example_path
 
 from ..conftest import DATA

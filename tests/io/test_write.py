@@ -7,7 +7,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from iqmstats import OutputError, read_iqms
+from iqmstats import OutputError
+from iqmstats.io import read_iqms
 from iqmstats.examples import example_path
 from iqmstats.io.write import write_bytes, write_json, write_tsv
 

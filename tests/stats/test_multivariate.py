@@ -96,7 +96,7 @@ def test_hotelling_closed_form_and_invariance():
 def test_sign_flip_p_matches_a_plain_loop_and_is_calibrated():
     rng = np.random.default_rng(5)
     d = rng.normal(size=(30, 3)) + 0.35
-    fast = paired_hotelling(d, permutations=2000, random_state=9).p_resampled.iloc[0]
+    fast = paired_hotelling(d, permutations=2000, seed=9).p_resampled.iloc[0]
     n = len(d)
 
     def t2(x):
@@ -107,14 +107,14 @@ def test_sign_flip_p_matches_a_plain_loop_and_is_calibrated():
     count = sum(t2(d * loop_rng.choice([-1.0, 1.0], size=(n, 1))) >= observed for _ in range(2000))
     slow = (1 + count) / 2001
     assert abs(fast - slow) < 3 * np.sqrt(slow * (1 - slow) / 2000) + 1e-3
-    null_p = [paired_hotelling(rng.normal(size=(20, 2)), permutations=199, random_state=s).p_resampled.iloc[0]
+    null_p = [paired_hotelling(rng.normal(size=(20, 2)), permutations=199, seed=s).p_resampled.iloc[0]
               for s in range(200)]
     assert 0.02 < np.mean(np.array(null_p) <= 0.05) < 0.09  # about 5% at alpha = 0.05
 
 
 def test_refusals_name_the_problem():
     rng = np.random.default_rng(6)
-    with pytest.raises(InsufficientDataError, match="10 pairs for 12 IQMs: this test needs at least 13.*--reduce pca"):
+    with pytest.raises(InsufficientDataError, match="10 pairs for 12 measures; this test needs at least 13 pairs"):
         paired_hotelling(rng.normal(size=(10, 12)))
     d = pd.DataFrame(rng.normal(size=(30, 3)), columns=["cjv", "efc", "snr_gm"])
     d["double_cjv"] = 2 * d["cjv"]

@@ -18,7 +18,7 @@ def reference(ixi_paired):
 
 def test_type_i_error_is_alpha_for_every_test_on_real_iqms(reference):
     values, _, names = reference
-    table = simulate_power(values, n_values=[200], deltas=[0.0], names=names, simulations=4000, random_state=7)
+    table = simulate_power(values, n_values=[200], deltas=[0.0], names=names, simulations=4000, seed=7)
     single_tests = table[table.test != "any IQM (Holm)"]
     assert len(single_tests) == 1 + 53
     # 54 checks at once: a Monte-Carlo tolerance of 3.7 SE keeps the chance of a false alarm at 1%
@@ -32,7 +32,7 @@ def test_type_i_error_is_alpha_for_every_test_on_real_iqms(reference):
 def test_power_grows_with_n_and_delta(reference):
     values, _, names = reference
     table = simulate_power(values, n_values=[60, 120, 240], deltas=[0.05, 0.1, 0.2], names=names, simulations=300,
-                           shifted=["cjv"], random_state=1)
+                           shifted=["cjv"], seed=1)
     grid = table[table.test == "t: cjv"].pivot(index="n", columns="delta", values="power")
     assert (np.diff(grid.to_numpy(), axis=0) >= -0.03).all() and (np.diff(grid.to_numpy(), axis=1) >= -0.03).all()
     assert grid.iloc[0, 0] < 0.5 < grid.iloc[-1, -1]
@@ -45,7 +45,7 @@ def test_single_iqm_agrees_with_the_closed_form():
     population = rng.normal(size=(50_000, 1))
     rho, n, delta = 0.6, 40, 0.4
     table = simulate_power(population, n_values=[n], deltas=[delta], simulations=4000, within_correlation=rho,
-                           random_state=11)
+                           seed=11)
     simulated = table[table.test == "t: iqm0"].iloc[0].power
     dz = delta / np.sqrt(2 * (1 - rho))  # shift of delta SDs; differences have SD sqrt(2 (1 - rho))
     expected = TTestPower().power(effect_size=dz, nobs=n, alpha=0.05, alternative="two-sided")
@@ -67,8 +67,11 @@ def test_smallest_n_and_refusals(reference):
     found = smallest_n(table, target=0.8).set_index(["test", "delta"])
     assert found.loc[("t: cjv", 0.3), "smallest_n"] in (60, 240)
     assert pd.isna(found.loc[("t: efc", 0.3), "smallest_n"])
-    with pytest.raises(InsufficientDataError, match="n = 40 pairs for 53 IQMs"):
-        simulate_power(values, n_values=[40], deltas=[0.0], names=names, simulations=20)
+    small = simulate_power(values, n_values=[40], deltas=[0.0], names=names, simulations=20).set_index("test")
+    assert small.loc["hotelling", "type_i"] == "not testable: n = 40 pairs for 53 measures (needs n > 53)"
+    assert np.isnan(small.loc["hotelling", "power"]) and small.loc["t: cjv", "power"] >= 0
+    with pytest.raises(InsufficientDataError, match="n = 800 exceeds the 579 participants of the reference"):
+        simulate_power(values, n_values=[100, 800], deltas=[0.0], names=names, simulations=20)
 
 
 def test_rating_power_agrees_with_the_closed_form():
@@ -82,7 +85,7 @@ def test_rating_power_agrees_with_the_closed_form():
     variances = {"participant": 0.145, "rater": 0.05, "residual": 0.114}  # the IXI pilot's (lme4)
     n, raters, bias, simulations = 24, 3, 0.12, 120
     table = simulate_rating_power(variances, n_values=[n], biases=[0.0, bias], raters=raters, simulations=simulations,
-                                  random_state=2, jobs=2).set_index("delta")
+                                  seed=2, jobs=2).set_index("delta")
     null = table.loc[0.0].power
     assert abs(null - 0.05) < 3 * np.sqrt(0.05 * 0.95 / simulations)  # type-I error (few simulations: a loose check)
     simulated = table.loc[bias].power

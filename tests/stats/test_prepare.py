@@ -19,13 +19,14 @@ def test_study_iqms_are_full_rank_after_preparation(ixi_paired):
         ("constant", 2), ("missing", 1), ("near_constant", 2), ("redundant", 4)]
 
 
-def test_selected_iqms_drop_only_exact_degeneracies(ixi_paired):
-    prepared = prepare_iqms(ixi_paired, modality="T1w",
-                            selected=["summary_bg_mad", "qi_1", "icvs_csf", "icvs_gm", "icvs_wm", "cjv"])
+def test_named_measures_drop_only_exact_degeneracies(ixi_paired):
+    named = ["summary_bg_mad", "qi_1", "icvs_csf", "icvs_gm", "icvs_wm", "cjv"]
+    subset = ixi_paired.with_values(ixi_paired.values[:, :, [ixi_paired.iqms.index(n) for n in named]], named)
+    prepared = prepare_iqms(subset, modality="T1w", named=True)
     assert prepared.paired.iqms == ("summary_bg_mad", "icvs_csf", "icvs_gm", "cjv")
     assert dict(zip(prepared.excluded.iqm, prepared.excluded.reason)) == {"qi_1": "constant", "icvs_wm": "redundant"}
-    with pytest.raises(ParameterError, match="Did you mean 'cjv'"):
-        prepare_iqms(ixi_paired, selected=["cvj"])
+    with pytest.raises(ParameterError, match="standardise_within=True needs a PCA"):
+        prepare_iqms(subset, standardise_within=True)
 
 
 def test_linear_dependence_beyond_the_catalogue(ixi_paired):

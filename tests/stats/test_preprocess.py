@@ -4,7 +4,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from iqmstats import ParameterError, load_example, screen_iqms
+from iqmstats import ParameterError, load_example
+from iqmstats.stats import screen_iqms
 
 
 def test_study_table_drops_exactly_the_known_degenerate_iqms():

@@ -7,7 +7,7 @@ import pandas as pd
 import pytest
 from statsmodels.stats.contingency_tables import mcnemar
 
-from iqmstats.stats.ratings import agreement, artifact_tests, icc, rating_models, rm_anova
+from iqmstats.stats.ratings import agreement, artifact_tests, icc, rating_models, rm_anova, threshold_decisions
 
 REFERENCE = Path(__file__).parent / "reference"
 CONDITIONS = ["original", "defaced"]
@@ -61,13 +61,11 @@ def test_icc_matches_shrout_and_fleiss_1979():
 
 def test_agreement_table(ixi_ratings):
     table = agreement(ixi_ratings, CONDITIONS)
-    assert set(table["analysis"]) == {"bland_altman", "icc_conditions", "test_retest", "inter_rater", "decision_flips"}
+    assert set(table["analysis"]) == {"bland_altman", "icc_conditions", "test_retest", "inter_rater"}
     bias = table[(table.analysis == "bland_altman") & (table.statistic == "bias")].set_index("rater")["value"]
     means = ixi_ratings.groupby(["rater", "participant", "condition"])["rating"].mean().unstack("condition")
     expected = (means["original"] - means["defaced"]).groupby("rater").mean()
     np.testing.assert_allclose(bias.loc[expected.index], expected, rtol=1e-12)
-    flips = table[table.analysis == "decision_flips"].pivot(index="rater", columns="statistic", values="value")
-    assert (flips.sum(axis=1) == 185).all()  # every participant is in one cell, per rater
     retest = table[table.analysis == "test_retest"]
     assert len(retest) == 4 and (retest["n"] == 80).all()  # 40 participants x 2 conditions shown twice
 
@@ -90,3 +88,19 @@ def test_ratings_of_other_conditions_do_not_leak_into_agreement(ixi_ratings):
     extra = ixi_ratings.assign(condition="blurred", rating=ixi_ratings["rating"].sample(frac=1, random_state=0).to_numpy())
     with_extra = agreement(pd.concat([ixi_ratings, extra], ignore_index=True), CONDITIONS)
     pd.testing.assert_frame_equal(with_extra, agreement(ixi_ratings, CONDITIONS))
+
+
+def test_threshold_decisions_count_what_a_plain_loop_counts(ixi_ratings):
+    """The manual QC decision in compare's schema, against a computation written separately."""
+    first = ixi_ratings[ixi_ratings.presentation == 1]
+    table, flips = threshold_decisions(first, CONDITIONS, threshold=2.45)
+    rows = table.set_index("rule")
+    for rater, ratings in first.groupby("rater"):
+        excluded = {(r.participant, r.condition): r.rating <= 2.45 for r in ratings.itertuples()}
+        people = {p for p, _ in excluded}
+        a_only = sum(excluded[(p, "original")] and not excluded[(p, "defaced")] for p in people)
+        b_only = sum(excluded[(p, "defaced")] and not excluded[(p, "original")] for p in people)
+        row = rows.loc[f"ratings:2.45:{rater}"]
+        assert (row.n, row.flips_a_only, row.flips_b_only) == (len(people), a_only, b_only)
+        assert row.p_mcnemar_exact == pytest.approx(mcnemar([[0, a_only], [b_only, 0]], exact=True).pvalue if a_only + b_only else 1.0)
+    assert len(flips) == (rows.flips_a_only + rows.flips_b_only).sum()

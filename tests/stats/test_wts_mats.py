@@ -39,7 +39,7 @@ def test_bootstrap_matches_simulating_the_data():
     rng = np.random.default_rng(12)
     groups = np.repeat([0, 1], [8, 10])
     values = rng.normal(size=(18, 2, 2)) + np.array([0.0, 0.45])[None, :, None]
-    ours = wts_mats(values, groups, resamples=4000, random_state=3).set_index(["effect", "statistic"])
+    ours = wts_mats(values, groups, resamples=4000, seed=3).set_index(["effect", "statistic"])
     members = [values[groups == g].reshape(-1, 4) for g in (0, 1)]
     covariances = [np.cov(m, rowvar=False) for m in members]
     observed = _published(values, groups, "condition")
@@ -61,7 +61,7 @@ def test_bootstrap_p_is_calibrated_under_the_null():
     for seed in range(150):
         rng = np.random.default_rng(seed)
         values = rng.normal(size=(24, 2, 2)) + rng.normal(size=(24, 1, 2))  # no condition effect
-        p_values.append(wts_mats(values, resamples=199, random_state=seed).set_index("statistic").loc["mats", "p_resampled"])
+        p_values.append(wts_mats(values, resamples=199, seed=seed).set_index("statistic").loc["mats", "p_resampled"])
     assert 0.01 < np.mean(np.array(p_values) <= 0.05) < 0.11
 
 

@@ -9,9 +9,16 @@ participants; images of one participant that have the same size or content under
 
 Examples
 --------
->>> import tempfile
->>> audit(tempfile.mkdtemp()).empty
-True
+>>> import tempfile, numpy as np, nibabel as nib
+>>> folder = Path(tempfile.mkdtemp()); (folder / "sub-0417" / "anat").mkdir(parents=True)
+>>> nib.save(nib.Nifti1Image(np.zeros((2, 2, 2), np.int16), np.eye(4)), folder / "sub-0417/anat/sub-0417_T1w.nii.gz")
+>>> findings = audit(folder)
+>>> findings.empty, findings.attrs["checked"]
+(True, '1 file(s), 1 image(s)')
+>>> audit(tempfile.mkdtemp())
+Traceback (most recent call last):
+...
+iqmstats.errors.BlindingError: ...: no images to audit (no .nii or .nii.gz file in 0 file(s)): is this the blinded dataset?
 """
 
 from __future__ import annotations
@@ -22,7 +29,6 @@ import os
 import re
 from pathlib import Path
 
-import nibabel as nib
 import pandas as pd
 
 from ..errors import BlindingError
@@ -41,6 +47,11 @@ def audit(root, key: BlindingKey | None = None) -> pd.DataFrame:
         raise BlindingError(f"{root}: not a folder")
     findings: list[tuple[str, str, str]] = []
     files = _files(root, findings)
+    n_images = sum(rel.endswith((".nii", ".nii.gz")) for rel in files) + sum(
+        check == "symlink" and rel.endswith((".nii", ".nii.gz")) for check, rel, _ in findings)
+    if not n_images:
+        raise BlindingError(f"{root}: no images to audit (no .nii or .nii.gz file in {len(files)} file(s)): "
+                            "is this the blinded dataset?")
     originals = _original_patterns(key) if key is not None else []
     images = {}
     for rel in files:
@@ -58,7 +69,9 @@ def audit(root, key: BlindingKey | None = None) -> pd.DataFrame:
             findings += _header_findings(path, rel)
     if key is not None:
         findings += _pair_findings(root, files, images, key)
-    return pd.DataFrame(findings, columns=FINDING_COLUMNS)
+    table = pd.DataFrame(findings, columns=FINDING_COLUMNS)
+    table.attrs["checked"] = f"{len(files)} file(s), {n_images} image(s)" + (" with the key" if key is not None else "")
+    return table
 
 
 def _files(root: Path, findings) -> list[str]:
@@ -92,6 +105,8 @@ def _original_patterns(key: BlindingKey) -> list[tuple[re.Pattern, str]]:
 
 
 def _header_findings(path: Path, rel: str) -> list[tuple[str, str, str]]:
+    import nibabel as nib  # on first use: reading keys and auditing names need none of it
+
     try:
         header = nib.load(path).header
     except Exception as exc:  # an unreadable image cannot be checked: say so
@@ -123,9 +138,12 @@ def _pair_findings(root: Path, files, images, key: BlindingKey) -> list[tuple[st
     """Checks that need to know whose images are whose."""
     row_of = key.row_finder()
     findings, sidecars, owner = [], [], {}
+    blinded = set()
     for rel in files:
         entities = parse_bids_name(rel.rpartition("/")[2])
         row = row_of(entities["subject"]) if entities else None
+        if entities:
+            blinded.add(entities["subject"])
         if row is None:
             continue
         owner[rel] = key.entries.iloc[row]
@@ -134,6 +152,10 @@ def _pair_findings(root: Path, files, images, key: BlindingKey) -> list[tuple[st
                 sidecars.append((owner[rel]["participant"], json.loads((root / rel).read_text())))
             except (json.JSONDecodeError, UnicodeDecodeError):
                 findings.append(("unreadable sidecar", rel, "not valid JSON"))
+    if not owner:
+        ids = ", ".join(sorted(blinded)[:3]) or "none"
+        raise BlindingError(f"{root}: none of its blinded ids ({ids}, ...) is in the key, whose ids are such as "
+                            f"{', '.join(key.entries['blinded_id'].head(3))}: this key is not this dataset's")
     for field in identifying_fields(sidecars):
         findings.append(("identifying sidecar field", field, "same within each participant, different between them"))
     by_participant = {}

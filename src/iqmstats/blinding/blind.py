@@ -24,7 +24,6 @@ from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
 
-import nibabel as nib
 import numpy as np
 import orjson
 import pandas as pd
@@ -216,6 +215,8 @@ def _place_image(source: Path, target: Path, link: str) -> None:
     elif link == "hardlink":
         os.link(source, target)
     else:
+        import nibabel as nib  # on first use: reading keys needs none of it
+
         try:
             image = nib.load(source)
             for name in HEADER_TEXT_FIELDS:

@@ -97,22 +97,38 @@ def read_key(path, *, positions=None, conditions: dict[str, str] | None = None) 
         :data:`CONDITION_TOKENS` become recognisable by being named here.
     """
     path = Path(path)
-    document = _load_unique_json(path)
-    conditions = dict(conditions or {})
-    if isinstance(document, dict) and document.get("format") == KEY_FORMAT:
-        key = _from_iqmstats(path, document, conditions)
-    elif isinstance(document, dict) and document and all(_is_int(v) for v in document.values()):
-        key = _from_pairs(path, [(str(v), name) for name, v in document.items()], "pilot", conditions)
-    elif isinstance(document, dict) and document and all(isinstance(v, str) for v in document.values()):
-        key = _from_pairs(path, list(document.items()), "ixi", conditions)
-    else:
-        raise BlindingError(
-            f"{path}: not a blinding key iqmstats knows. Expected iqmstats' own key, "
-            '{"<original name>": <blinded id>} (pilot) or {"<blinded id>": "<original name>"} (IXI).'
-        )
+    key = key_from_document(_load_unique_json(path), source=str(path), conditions=conditions)
     if positions is not None:
         _check_positions(path, key, Path(positions))
     return key
+
+
+def as_key(key, *, conditions: dict[str, str] | None = None, positions=None) -> BlindingKey:
+    """A BlindingKey from a key file, a key document already loaded (a dict, as
+    ``load_example("ixi-key")`` returns) or a BlindingKey (its conditions renamed by ``conditions``)."""
+    if isinstance(key, BlindingKey):
+        if not conditions:
+            return key
+        entries = key.entries.assign(condition=key.entries["condition"].replace(conditions))
+        return BlindingKey(entries, key.format, key.metadata)
+    if isinstance(key, dict):
+        return key_from_document(key, source="the key given", conditions=conditions)
+    return read_key(key, positions=positions, conditions=conditions)
+
+
+def key_from_document(document, *, source: str, conditions: dict[str, str] | None = None) -> BlindingKey:
+    """A BlindingKey from a decoded key document of any known format."""
+    conditions = dict(conditions or {})
+    if isinstance(document, dict) and document.get("format") == KEY_FORMAT:
+        return _from_iqmstats(source, document, conditions)
+    if isinstance(document, dict) and document and all(_is_int(v) for v in document.values()):
+        return _from_pairs(source, [(str(v), name) for name, v in document.items()], "pilot", conditions)
+    if isinstance(document, dict) and document and all(isinstance(v, str) for v in document.values()):
+        return _from_pairs(source, list(document.items()), "ixi", conditions)
+    raise BlindingError(
+        f"{source}: not a blinding key iqmstats knows. Expected iqmstats' own key, "
+        '{"<original name>": <blinded id>} (pilot) or {"<blinded id>": "<original name>"} (IXI).'
+    )
 
 
 def _load_unique_json(path: Path):
@@ -130,13 +146,17 @@ def _load_unique_json(path: Path):
         raise BlindingError(f"{path}: no such key file") from None
     except (json.JSONDecodeError, UnicodeDecodeError) as exc:
         raise BlindingError(f"{path}: the key is not valid JSON ({exc})") from None
+    except RecursionError:
+        raise BlindingError(f"{path}: the key is nested too deeply to be a blinding key") from None
+    except OSError as exc:
+        raise BlindingError(f"{path}: cannot be read ({exc.strerror})") from None
 
 
 def _is_int(value) -> bool:
     return isinstance(value, int) and not isinstance(value, bool)
 
 
-def _from_pairs(path: Path, pairs: list[tuple[str, str]], kind: str, conditions: dict[str, str]) -> BlindingKey:
+def _from_pairs(path, pairs: list[tuple[str, str]], kind: str, conditions: dict[str, str]) -> BlindingKey:
     """Entries from (blinded id, original name) pairs."""
     repeated = sorted(i for i, n in Counter(blinded for blinded, _ in pairs).items() if n > 1)
     if repeated:
@@ -164,7 +184,7 @@ def _from_pairs(path: Path, pairs: list[tuple[str, str]], kind: str, conditions:
     return BlindingKey(entries[KEY_COLUMNS], kind, {"source_file": str(path)})
 
 
-def _from_iqmstats(path: Path, document: dict, conditions: dict[str, str]) -> BlindingKey:
+def _from_iqmstats(path, document: dict, conditions: dict[str, str]) -> BlindingKey:
     if document.get("version") != KEY_VERSION:
         raise BlindingError(
             f"{path}: key format version {document.get('version')!r}; this iqmstats reads version {KEY_VERSION}. "

@@ -1,7 +1,9 @@
-"""The ``iqmstats`` command line: one sub-command per job, one module per family of jobs.
+"""The ``iqmstats`` command line: one sub-command per job, each one call to the Python API.
 
 Exit codes: 0 done, 1 input or analysis refused, 2 the command was used wrongly. A user error
-prints one line (``iqmstats: error: ...``); ``--debug`` shows the traceback instead.
+prints one line (``iqmstats: error: ...``) naming the option, file or value in the command
+line's own words; ``--debug`` shows the traceback instead. Building the parser imports no
+scipy, statsmodels, matplotlib or pandas: ``--help`` and ``--version`` answer at once.
 
 Examples
 --------
@@ -21,18 +23,19 @@ from . import blinding, compare, demo, plan, power, ratings, read, report
 
 def main(argv: list[str] | None = None) -> int:
     """Run the command line with ``argv`` (default: ``sys.argv[1:]``); return the exit code."""
-    parser = _parser()
+    parser = build_parser()
     try:
         args = parser.parse_args(argv)
-    except SystemExit as exc:  # argparse has printed the usage error
+    except SystemExit as exc:  # argparse has printed the usage error (or the help)
         return int(exc.code or 0)
-    args.argv = list(sys.argv[1:] if argv is None else argv)
     try:
         return args.run(args)
     except IqmstatsError as exc:
         if args.debug:
             raise
-        print(f"iqmstats: error: {exc}", file=sys.stderr)
+        from .common import flag_form
+
+        print(f"iqmstats: error: {exc.render(flag_form(args.command_parser, *parser.commands.values()))}", file=sys.stderr)
         return exc.exit_code
     except KeyboardInterrupt:
         print("iqmstats: interrupted", file=sys.stderr)
@@ -45,7 +48,7 @@ def main(argv: list[str] | None = None) -> int:
         return 1
 
 
-def _parser() -> argparse.ArgumentParser:
+def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="iqmstats",
         description="Did an intervention change MRIQC's image quality metrics? Paired statistics, hard to misuse.",
@@ -55,10 +58,7 @@ def _parser() -> argparse.ArgumentParser:
     commands = parser.add_subparsers(title="commands", required=True, metavar="COMMAND")
     for family in (read, blinding, compare, ratings, power, report, plan, demo):
         family.register(commands)
-    parser.commands = commands.choices  # sub-command parsers, by name (plans are checked against them)
+    parser.commands = commands.choices
+    for name, command in commands.choices.items():
+        command.set_defaults(command_parser=command)
     return parser
-
-
-def command_parsers(*names: str) -> dict:
-    """The argument parsers of the named sub-commands."""
-    return {name: _parser().commands[name] for name in names}

@@ -1,7 +1,9 @@
 """``iqmstats demo``: the defacing study end to end on the bundled real data.
 
-It runs the public path a user runs: read a blinded MRIQC tree -> unblind with the study's key
--> join the sites -> pair and compare (site as between factor) -> rate (S1) -> report.
+It runs the public path a user runs, through the same API calls: a blinded MRIQC tree ->
+``compare`` (unblind with the study's key, join the sites, pair and compare with site as between
+factor, equivalence with an illustrative margin, QC decisions) -> ``analyse_ratings`` (S1) ->
+one report.
 """
 
 from __future__ import annotations
@@ -10,29 +12,10 @@ import json
 import sys
 from pathlib import Path
 
-from tqdm import tqdm
-
-from .. import __version__
-from ..blinding import read_key, unblind
-from ..errors import OutputError
-from ..examples import build_ixi_derivatives, example_path
-from ..io import read_iqms
-from ..io.ratings import read_ratings
-from ..io.tables import read_participants
-from ..pipeline import (
-    analyse_ratings,
-    compare_conditions,
-    file_checksum,
-    join_participants,
-    write_comparison,
-    write_ratings_analysis,
-)
-from ..report import write_report
-from ..stats.multivariate import headline
-from .common import unblind_ratings
-
 CONDITIONS = ["original", "defaced"]
 TOKENS = {"non_defaced": "original"}
+#: An illustration: a study must choose and register its own margin before unblinding.
+MARGIN = 0.2
 
 
 def register(commands) -> None:
@@ -40,8 +23,8 @@ def register(commands) -> None:
         "demo",
         help="the defacing study end to end on the bundled real data (IXI, 579 participants)",
         description="Rebuild the study's blinded MRIQC outputs from the bundled data, then read, unblind, "
-        "compare original vs defaced with site as between factor, analyse the raters' ratings and write "
-        "one HTML report: the same path a user runs on their own data.",
+        "compare original vs defaced with site as between factor (and equivalence within an illustrative "
+        f"margin of {MARGIN} SD), analyse the raters' ratings and write one HTML report: the same calls a user makes.",
     )
     demo.add_argument("--out", type=Path, default=Path("iqmstats-demo"), help="new folder for everything (default: iqmstats-demo)")
     demo.add_argument("--resamples", type=int, default=10_000, help="permutations and bootstrap resamples (default 10000)")
@@ -51,70 +34,68 @@ def register(commands) -> None:
 
 
 def _run_demo(args) -> int:
+    from tqdm import tqdm
+
+    from .. import __version__, analyse_ratings, compare, example_path, write_report
+    from ..errors import OutputError
+    from ..examples import build_ixi_derivatives
+    from ..summaries import comparison_summary, ratings_summary
+    from .common import flag_form
+
     out = args.out
     if out.exists() and any(out.iterdir()):
         raise OutputError(f"{out} exists and is not empty; choose a new folder with --out")
-    key_path = example_path("ixi-key")
-    steps = tqdm(total=6, unit="step", disable=True if args.quiet else None, file=sys.stderr,  # None: only on a terminal
+    steps = tqdm(total=4, unit="step", disable=True if args.quiet else None, file=sys.stderr,  # None: only on a terminal
                  bar_format="{desc:<42}{bar:20}{n}/{total}")
     steps.set_description("rebuilding the blinded MRIQC outputs")
     tree = build_ixi_derivatives(out / "mriqc")
     steps.update()
-    steps.set_description("reading and unblinding 1158 images")
-    key = read_key(key_path, conditions=TOKENS)
-    table = join_participants(unblind(read_iqms(tree), key), read_participants(tree / "participants.tsv"))
-    steps.update()
-    steps.set_description("pairing and testing the IQMs")
-    comparison = compare_conditions(table, conditions=CONDITIONS, between="site", permutations=args.resamples,
-                                    bootstrap=args.resamples)
-    inputs = {"input": str(tree), "sha256": file_checksum(tree), "key": str(key_path), "key_sha256": file_checksum(key_path)}
-    write_comparison(comparison, out, inputs=inputs)
+    steps.set_description("reading, unblinding, comparing 1158 images")
+    comparison = compare(tree, key=example_path("ixi-key"), key_map=TOKENS, participants=tree / "participants.tsv",
+                         conditions=CONDITIONS, between="site", permutations=args.resamples, bootstrap=args.resamples,
+                         margin=MARGIN)
+    comparison.write(out)
     steps.update()
     steps.set_description("analysing the ratings")
-    ratings_path = example_path("ixi-ratings")
-    ratings = read_ratings(ratings_path).data.drop(columns=["subject", "defaced"])  # the released answers: unblind instead
-    analysis = analyse_ratings(unblind_ratings(ratings, key), conditions=CONDITIONS)
-    write_ratings_analysis(analysis, out / "ratings", inputs={"input": str(ratings_path), "sha256": file_checksum(ratings_path),
-                                                              "key": str(key_path), "key_sha256": file_checksum(key_path)})
+    ratings = analyse_ratings(example_path("ixi-ratings"), key=example_path("ixi-key"), key_map=TOKENS,
+                              conditions=CONDITIONS)
+    ratings.write(out / "ratings")
     steps.update()
     steps.set_description("drawing the figures and the report")
-    report = write_report(out)
-    steps.update(2)
+    form = flag_form(args.command_parser)
+    report = write_report(out / "report.html", comparison, ratings, form=form)
+    steps.update()
     steps.close()
-    summary = _summary(comparison, analysis, report)
     if args.json:
-        print(json.dumps(summary, indent=2))
-    else:
-        _print(summary, comparison)
+        print(json.dumps(_summary(comparison, ratings, report, __version__), indent=2))
+        return 0
+    print(f"iqmstats {__version__}: the IXI defacing study (Provins et al. 2025), bundled real data")
+    for line in comparison_summary(comparison):
+        print(line.render(form))
+    excluded = comparison.excluded
+    print(f"excluded measures: " + "; ".join(f"{row.iqm} ({row.reason})" for row in excluded.itertuples()))
+    print(f"the equivalence margin of {MARGIN} SD is an illustration: a study must choose and register its own")
+    for line in ratings_summary(ratings):
+        print("ratings: " + line.render(form))
+    print(f"report: {report}")
     return 0
 
 
-def _summary(comparison, analysis, report: Path) -> dict:
+def _summary(comparison, ratings, report: Path, version: str) -> dict:
+    from ..stats.multivariate import headline
+
     main = headline(comparison.multivariate)
-    model = analysis.models.iloc[0]
+    model = ratings.models.iloc[0]
+    verdicts = comparison.equivalence["verdict"].value_counts().to_dict()
     return {
-        "iqmstats_version": __version__,
+        "iqmstats_version": version,
         "report": str(report),
-        "participants": comparison.prepared.paired.n,
-        "iqms_analysed": len(comparison.prepared.paired.iqms),
-        "iqms_excluded": comparison.prepared.excluded[["iqm", "reason"]].to_dict("records"),
+        "participants": comparison.provenance["n_participants"],
+        "iqms_analysed": comparison.provenance["n_iqms_analysed"],
+        "iqms_excluded": comparison.excluded[["iqm", "reason"]].to_dict("records"),
         "hotelling_t2": float(main["value"]), "f": float(main["f"]), "df1": float(main["df1"]), "df2": float(main["df2"]),
         "p_value": float(main["p_value"]), "p_permutation": float(main["p_resampled"]),
         "pairing_audit": comparison.audit["verdict"],
+        "equivalence": {"margin_sd": MARGIN, **{k: int(v) for k, v in verdicts.items()}},
         "ratings_effect": float(model["estimate"]), "ratings_se": float(model["se"]), "ratings_p": float(model["p_value"]),
     }
-
-
-def _print(summary: dict, comparison) -> None:
-    excluded = comparison.prepared.excluded
-    print(f"iqmstats {__version__}: the IXI defacing study (Provins et al. 2025), bundled real data")
-    print(f"{summary['participants']} participants, original vs defaced, {summary['iqms_analysed']} IQMs analysed; "
-          f"{len(excluded)} excluded:")
-    for row in excluded.itertuples():
-        print(f"  {row.iqm:<18} {row.reason:<14} {row.detail}")
-    print(f"paired Hotelling T2 = {summary['hotelling_t2']:.4g}, F({summary['df1']:g}, {summary['df2']:g}) = "
-          f"{summary['f']:.4g}, p = {summary['p_value']:.3g} (permutation p = {summary['p_permutation']:.3g}); "
-          f"pairing audit: {summary['pairing_audit']}")
-    print(f"ratings, original - defaced = {summary['ratings_effect']:.3f} (SE {summary['ratings_se']:.3f}), "
-          f"p = {summary['ratings_p']:.3g}")
-    print(f"report: {summary['report']}")

@@ -51,6 +51,11 @@ EXAMPLES = {
     "pilot-key": Example("pilot/DefacingPilotData_blind_dict.json", "pilot blinding key: original name -> id", "json"),
     "pilot-positions": Example("pilot/DefacingPilotData_pos_dict.json", "pilot position -> participant", "json"),
     "pilot-ratings": Example("pilot/ManualRatings", "pilot ratings from MRIQC's rating widget, a folder per rater", "folder"),
+    "rescans": Example(
+        "openneuro-ds001454-mriqc",
+        "OpenNeuro ds001454 test-retest MRIQC outputs: 24 participants x 2 sessions, T1w and bold (rest, 8 satellite runs)",
+        "folder",
+    ),
 }
 
 #: What the coded columns of the IXI tables mean (``defaced``: condition, ``site``: scanner site).

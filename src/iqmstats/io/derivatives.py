@@ -54,7 +54,7 @@ def read_derivatives(
         raise InputError(f"{root}: found records of several modalities ({found}); choose one with {choices}")
     return build_table(
         ids, keys, rows, provenance,
-        modality=next(iter(suffixes)), source=str(root), iqm_sets=iqm_sets,
+        modality=next(iter(suffixes)), modality_source="from the BIDS names", source=str(root), iqm_sets=iqm_sets,
         skipped=skipped, set_aside=set_aside,
     )
 

@@ -6,6 +6,7 @@ checks IQM sets, duplicate images and sentinels, so every input format obeys the
 
 from __future__ import annotations
 
+import dataclasses
 from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 
@@ -45,6 +46,14 @@ class IQMTable:
         Per IQM, how many sentinel values (e.g. ``fber == -1``) were turned into missing values.
     missing : dict
         Per IQM, how many values were already missing in the input (tables only).
+    modality_source : str or None
+        How the modality was told: 'given', 'from the file name ...', 'from the BIDS names',
+        'inferred from the columns', 'from the records'.
+    other_numeric : tuple of str
+        Identifier columns that hold numbers but are not measures (an age, a site code): kept
+        as strings, never analysed unless named as measures.
+    provenance : dict
+        How the table was made (options, time; the key that unblinded it), written in the sidecar.
     """
 
     data: pd.DataFrame
@@ -55,6 +64,9 @@ class IQMTable:
     set_aside: tuple[str, ...] = ()
     sentinels: dict[str, int] = field(default_factory=dict)
     missing: dict[str, int] = field(default_factory=dict)
+    modality_source: str | None = None
+    other_numeric: tuple[str, ...] = ()
+    provenance: dict = field(default_factory=dict)
 
     @property
     def values(self) -> pd.DataFrame:
@@ -68,9 +80,10 @@ class IQMTable:
 
     def describe(self) -> str:
         """A few lines saying what was read, what was skipped and what was set aside."""
+        modality = f"{self.modality}, {self.modality_source}" if self.modality and self.modality_source else self.modality
         lines = [
-            f"{len(self.data)} images ({self.modality or 'unknown modality'}), "
-            f"{len(self.iqms)} IQMs, from {self.source}"
+            f"{len(self.data)} images ({modality or 'unknown modality'}), "
+            f"{len(self.iqms)} measures, from {self.source}"
         ]
         if len(self.skipped):
             counts = Counter(self.skipped["reason"])
@@ -83,7 +96,64 @@ class IQMTable:
             lines.append(f"{iqm}: {n} values are {sentinel.value:g} ({sentinel.meaning}), read as missing")
         for iqm, n in self.missing.items():
             lines.append(f"{iqm}: {n} values missing in the input")
+        if self.other_numeric:
+            lines.append(f"columns holding numbers that are not MRIQC IQMs, kept as identifiers (name them as measures to "
+                         f"analyse them): {', '.join(self.other_numeric)}")
         return "\n".join(lines)
+
+    def with_provenance(self, entries: dict) -> IQMTable:
+        """The same table with ``entries`` added to its provenance."""
+        return dataclasses.replace(self, provenance={**self.provenance, **entries})
+
+    def sidecar(self) -> dict:
+        """What the JSON sidecar of the table's TSV says: what was read, skipped and set aside."""
+        from .. import __version__
+
+        return {
+            "iqmstats_version": __version__,
+            **self.provenance,
+            "source": self.source,
+            "modality": self.modality,
+            "modality_source": self.modality_source,
+            "n_images": len(self.data),
+            "columns": {"identifiers": self.id_columns, "iqms": list(self.iqms), "provenance": list(PROVENANCE_COLUMNS)},
+            "other_numeric": list(self.other_numeric),
+            "set_aside": list(self.set_aside),
+            "sentinels": self.sentinels,
+            "missing": self.missing,
+            "skipped": self.skipped.to_dict("records"),
+        }
+
+    def write(self, path, *, overwrite: bool = False) -> list:
+        """Write the table as a tidy TSV at ``path`` and its JSON sidecar beside it (same name,
+        ``.json``); both are checked before either is written, neither replaced unless ``overwrite``."""
+        from pathlib import Path
+
+        from .write import check_writable, write_json, write_tsv
+
+        path = Path(path)
+        sidecar = path.with_suffix(".json")
+        if sidecar == path:
+            from ..errors import OutputError
+
+            raise OutputError(f"{path}: the table is written as TSV; name it .tsv (its sidecar is the .json)")
+        for target in (path, sidecar):
+            check_writable(target, overwrite=overwrite)
+        write_tsv(self.data, path, overwrite=overwrite)
+        write_json(self.sidecar(), sidecar, overwrite=overwrite)
+        return [path, sidecar]
+
+    def select(self, measures) -> IQMTable:
+        """The same table analysing only ``measures`` (IQMs of the table, in the order given)."""
+        absent = [name for name in measures if name not in self.iqms]
+        if absent:
+            from ..errors import Param, ParameterError, did_you_mean, literal
+
+            raise ParameterError(f"{{0}}: {literal(self.source)} has no measure {absent[0]!r}. "
+                                 f"{literal(did_you_mean(absent[0], self.iqms))}", Param("measures", list(measures)))
+        dropped = [name for name in self.iqms if name not in measures]
+        return dataclasses.replace(self, data=self.data.drop(columns=dropped), iqms=tuple(order_measures(measures, self.modality)),
+                                   set_aside=tuple(sorted({*self.set_aside, *dropped})))
 
 
 def build_table(
@@ -98,6 +168,8 @@ def build_table(
     skipped=(),
     set_aside=(),
     missing: dict[str, int] | None = None,
+    modality_source: str | None = None,
+    other_numeric=(),
 ) -> IQMTable:
     """Assemble parsed records into an IQMTable, enforcing the rules every reader shares.
 
@@ -108,6 +180,8 @@ def build_table(
     """
     _refuse_duplicates(ids, provenance)
     iqms = _iqm_set(keys, provenance, iqm_sets, modality)
+    if len(set(keys)) == 1 and set(keys[0]) == set(iqms):
+        iqms = order_measures(keys[0], modality)
     values = _matrix(keys, rows, iqms)
     sentinels = _mask_sentinels(values, iqms)
 
@@ -130,7 +204,16 @@ def build_table(
         set_aside=tuple(sorted(set_aside)),
         sentinels=sentinels,
         missing={k: v for k, v in (missing or {}).items() if k in iqms and v},
+        modality_source=modality_source,
+        other_numeric=tuple(other_numeric),
     )
+
+
+def order_measures(names, modality) -> list[str]:
+    """MRIQC IQMs in the catalogue's order; a set holding measures of one's own (principal
+    components, harmonised IQMs) in the order given."""
+    names = list(names)
+    return catalogue.canonical_order(names, modality) if all(name in catalogue.IQMS for name in names) else names
 
 
 def _refuse_duplicates(ids, provenance) -> None:

@@ -30,6 +30,7 @@ def read_iqms(
     path,
     *,
     modality: str | None = None,
+    measures=None,
     iqm_sets: str = "strict",
     on_invalid: str = "raise",
     jobs: int | None = None,
@@ -45,6 +46,9 @@ def read_iqms(
         whose columns are IQMs).
     modality : {'T1w', 'T2w', 'bold'}, optional
         Keep only images of this BIDS suffix. Required when a folder mixes modalities.
+    measures : list of str, optional
+        Read only these measures. In a table they may be any numeric columns (principal
+        components, harmonised IQMs); without them a table's measures are its MRIQC IQMs.
     iqm_sets : {'strict', 'common'}
         Records with different IQM sets (different MRIQC versions) are refused ('strict') or
         reduced to the IQMs they all share ('common').
@@ -70,14 +74,16 @@ def read_iqms(
     if not path.exists():
         raise InputError(f"{path}: no such file or directory")
     options = dict(modality=modality, iqm_sets=iqm_sets, on_invalid=on_invalid)
-    if path.is_dir():
-        return read_derivatives(path, jobs=jobs, progress=progress, **options)
     kind = path.suffix.lower()
-    if kind == ".json":
-        return read_json_file(path, **options)
-    if kind in (".tsv", ".csv", ".txt"):
-        return read_table(path, **options)
-    raise InputError(
-        f"{path}: cannot tell what this is. iqmstats reads a folder of MRIQC JSON files, "
-        "an MRIQC .json record, or a .tsv/.csv table of IQMs."
-    )
+    if path.is_dir():
+        table = read_derivatives(path, jobs=jobs, progress=progress, **options)
+    elif kind == ".json":
+        table = read_json_file(path, **options)
+    elif kind in (".tsv", ".csv", ".txt"):
+        return read_table(path, measures=measures, **options)
+    else:
+        raise InputError(
+            f"{path}: cannot tell what this is. iqmstats reads a folder of MRIQC JSON files, "
+            "an MRIQC .json record, or a .tsv/.csv table of IQMs."
+        )
+    return table if measures is None else table.select(measures)

@@ -29,7 +29,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from ..errors import InputError, ParameterError
+from ..errors import InputError, Param, ParameterError, did_you_mean, literal
 from .tables import read_plain_table
 
 RATING_COLUMNS = ["rater", "blinded_id", "rating", "artifacts", "confidence", "time_sec", "comments", "source"]
@@ -47,8 +47,9 @@ class RatingsTable:
     notes: list[str] = field(default_factory=list)
 
 
-def read_ratings(path, *, scale=(1.0, 4.0), columns: dict[str, str] | None = None) -> RatingsTable:
-    """Read ratings from a table or a folder of rating-widget JSONs (see the module docstring).
+def read_ratings(source, *, scale=(1.0, 4.0), columns: dict[str, str] | None = None) -> RatingsTable:
+    """Read ratings from a table file, a DataFrame or a folder of rating-widget JSONs (see the
+    module docstring).
 
     ``columns`` maps ``rater``, ``blinded_id`` and ``rating`` to a table's column names (default:
     the study's ``rater_id``, ``randomized_id``, ``rating``). Ratings must be numbers within
@@ -56,26 +57,33 @@ def read_ratings(path, *, scale=(1.0, 4.0), columns: dict[str, str] | None = Non
     """
     low, high = (float(v) for v in scale)
     if not low < high:
-        raise ParameterError(f"scale {scale!r}: the lowest rating must be below the highest")
-    path = Path(path)
-    if not path.exists():
-        raise InputError(f"{path}: no such file or directory")
-    frame = _from_widget_folder(path) if path.is_dir() else _from_table(path, {**STUDY_COLUMNS, **(columns or {})})
+        raise ParameterError("{0}: the lowest rating must be below the highest", Param("scale", tuple(scale)))
+    columns = {**STUDY_COLUMNS, **(columns or {})}
+    if isinstance(source, pd.DataFrame):
+        frame = _from_table(source.astype(str).where(source.notna(), ""), columns, "the ratings table", "row", 0)
+    else:
+        path = Path(source)
+        if not path.exists():
+            raise InputError(f"{path}: no such file or directory")
+        frame = _from_widget_folder(path) if path.is_dir() else _from_table(read_plain_table(path), columns, path.name, "line", 2)
     frame["rating"] = _numeric_ratings(frame, low, high)
     return _merge_duplicates(frame)
 
 
-def _from_table(path: Path, columns: dict[str, str]) -> pd.DataFrame:
-    table = read_plain_table(path)
-    missing = [name for name in columns.values() if name not in table]
+def _from_table(table: pd.DataFrame, columns: dict[str, str], name: str, unit: str, first: int) -> pd.DataFrame:
+    missing = [(parameter, column) for parameter, column in columns.items() if column not in table]
     if missing:
-        raise InputError(f"{path}: no column {missing[0]!r}; name the columns with --rater-col, --id-col, --rating-col")
+        parameter, column = missing[0]
+        option = {"rater": "rater_column", "blinded_id": "id_column", "rating": "rating_column"}[parameter]
+        raise ParameterError(f"{{0}}: {name} has no column {column!r}. {literal(did_you_mean(column, table.columns))}",
+                             Param(option, column))
     frame = table.rename(columns={source: target for target, source in columns.items()})
-    frame["artifacts"] = [_artifacts(text, f"{path.name} line {i + 2}") for i, text in enumerate(frame.get("artifacts", [""] * len(frame)))]
-    for name in ("confidence", "time_sec"):
-        frame[name] = pd.to_numeric(frame[name], errors="coerce") if name in frame else np.nan
+    where = [f"{name} {unit} {i + first}" for i in range(len(frame))]
+    frame["artifacts"] = [_artifacts(text, label) for text, label in zip(frame.get("artifacts", [""] * len(frame)), where)]
+    for column in ("confidence", "time_sec"):
+        frame[column] = pd.to_numeric(frame[column], errors="coerce") if column in frame else np.nan
     frame["comments"] = frame["comments"] if "comments" in frame else ""
-    frame["source"] = [f"{path.name} line {i + 2}" for i in range(len(frame))]
+    frame["source"] = where
     return frame[RATING_COLUMNS + [c for c in frame if c not in RATING_COLUMNS]]
 
 
@@ -84,8 +92,8 @@ def _from_widget_folder(folder: Path) -> pd.DataFrame:
     for file in sorted(folder.glob("*/*.json")):
         try:
             record = json.loads(file.read_text(encoding="utf-8"))
-        except (json.JSONDecodeError, UnicodeDecodeError) as exc:
-            raise InputError(f"{file}: not valid JSON ({exc})") from None
+        except (json.JSONDecodeError, UnicodeDecodeError, RecursionError) as exc:
+            raise InputError(f"{file}: not valid JSON ({type(exc).__name__})") from None
         if not isinstance(record, dict) or "subject" not in record or "rating" not in record:
             raise InputError(f"{file}: not a rating-widget record (needs 'subject' and 'rating')")
         label = file.relative_to(folder).as_posix()
@@ -102,7 +110,7 @@ def _artifacts(value, where: str) -> str:
             return ""
         try:
             value = json.loads(value)
-        except json.JSONDecodeError:
+        except (json.JSONDecodeError, RecursionError):
             raise InputError(f"{where}: artifacts {value!r} is not a JSON list") from None
     if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
         raise InputError(f"{where}: artifacts must be a list of labels, got {value!r}")

@@ -41,6 +41,8 @@ def load_json(raw: bytes):
         raise InputError(f"is not valid JSON ({exc.msg} at line {exc.lineno}, column {exc.colno})") from None
     except UnicodeDecodeError:
         raise InputError("is not valid JSON (not UTF-8 text)") from None
+    except RecursionError:
+        raise InputError("is nested too deeply to be an MRIQC record") from None
 
 
 def parse_record_file(path: str) -> tuple:

@@ -1,7 +1,9 @@
-"""Render ``report.html`` from the tables ``compare`` and ``ratings`` wrote into a folder.
+"""Render ``report.html`` from result objects: one self-contained file.
 
-The report reads only the output folder, so ``iqmstats report OUTDIR`` re-renders it and every
-number it shows is a number of the TSVs. Figures are PNG data URIs: the file needs no network,
+The report renders results in memory (``result.write_report(path)``); ``iqmstats report
+FOLDER`` reads a folder back with the typed reader that pairs with the writers
+(:func:`iqmstats.results.read_results`) and renders the same way, so labels such as ``01`` stay
+strings and every number shown is a number of the tables. Figures are PNG data URIs: no network,
 no external CSS or JavaScript. Each numeric cell carries its exact value in ``data-value``.
 """
 
@@ -12,206 +14,172 @@ import io
 import json
 from pathlib import Path
 
-import jinja2
-import numpy as np
-import pandas as pd
-from matplotlib.figure import Figure
-
-from .. import __version__, plots
-from ..errors import InputError
+from .. import __version__
+from ..errors import python_form
 from ..io.write import check_writable, write_bytes
-from ..stats.multivariate import headline
+from ..summaries import comparison_summary, number, power_summary, ratings_summary
 
 _FIGURE_DPI = 110
 
 
-#: The tables each analysis writes (the report reads nothing else).
-COMPARE_TABLES = ("per_iqm.tsv", "multivariate.tsv", "excluded_iqms.tsv", "paired_iqms.tsv", "pca_explained.tsv",
-                  "pca_loadings.tsv")
-RATINGS_TABLES = ("ratings_tidy.tsv", "ratings_models.tsv", "ratings_rm_anova.tsv", "ratings_agreement.tsv",
-                  "ratings_artifacts.tsv")
+def _parts(results) -> dict:
+    from ..results import Comparison, PowerResult, RatingsResult
+
+    parts = {}
+    for result in results:
+        kind = {Comparison: "compare", RatingsResult: "ratings", PowerResult: "power"}[type(result)]
+        if kind in parts:
+            from ..errors import ParameterError
+
+            raise ParameterError(f"one report shows one result of each kind; got two {kind} results")
+        parts[kind] = result
+    if not parts:
+        from ..errors import ParameterError
+
+        raise ParameterError("nothing to report: give at least one result")
+    return parts
 
 
-def _load(path: Path):
-    if not path.exists():
-        return None
-    if path.suffix == ".json":
-        return json.loads(path.read_text())
-    return pd.read_csv(path, sep="\t", keep_default_na=False, na_values=["n/a"], dtype={"participant": str})
+def figures(*results) -> dict:
+    """The report's figures (name -> matplotlib Figure) for ``results``."""
+    from .. import plots
+
+    parts = _parts(results)
+    made = {}
+    compare = parts.get("compare")
+    if compare is not None:
+        conditions = compare.conditions[:2]
+        first = _first_comparison(compare)
+        made["forest"] = plots.forest(first).figure
+        made["paired_slopes"] = _slopes(compare.paired, first, conditions)
+        made["bland_altman"] = plots.bland_altman_grid(compare.paired, first.sort_index(), conditions)
+        if compare.equivalence is not None:
+            differences = compare.provenance["parameters"]["differences"]
+            made["equivalence"] = plots.equivalence(compare.equivalence[compare.equivalence["comparison"] == differences]).figure
+        if len(compare.excluded):
+            made["excluded"] = plots.excluded_summary(compare.excluded).figure
+        if compare.pca_explained is not None:
+            made["scree"] = plots.scree(compare.pca_explained).figure
+            made["loadings"] = plots.loadings_heatmap(compare.pca_loadings).figure
+    ratings = parts.get("ratings")
+    if ratings is not None:
+        made["rating_distributions"] = plots.rating_distributions(ratings.tidy, ratings.conditions).figure
+        made["rating_bland_altman"] = _rating_bland_altman(ratings.tidy, ratings.conditions)
+    power = parts.get("power")
+    if power is not None:
+        target = power.provenance["parameters"]["target"]
+        tests = ["hotelling", "any IQM (Holm)", "TOST: all (Holm)", "ratings LME (LRT)"]
+        made["power"] = plots.power_curves(power.power, target=target, tests=tests).figure
+    return made
 
 
-def outputs_of(folder: Path) -> dict:
-    """The tables of a folder: ``compare`` outputs in it, ``ratings`` outputs in it or in its
-    ``ratings/`` sub-folder, each with its own provenance (``compare``/``ratings`` keys)."""
-    found = {}
-    if (folder / "per_iqm.tsv").exists():
-        found["compare"] = {name: _load(folder / name) for name in (*COMPARE_TABLES, "provenance.json")}
-    for where in (folder, folder / "ratings"):
-        if (where / "ratings_models.tsv").exists():
-            found["ratings"] = {name: _load(where / name) for name in (*RATINGS_TABLES, "provenance.json")}
-            break
-    for where in (folder, folder / "power"):
-        if (where / "power.tsv").exists():
-            found["power"] = {name: _load(where / name) for name in ("power.tsv", "power_summary.tsv", "provenance.json")}
-            break
-    if not found:
-        raise InputError(f"{folder}: no outputs of iqmstats compare, ratings or power to report on")
-    return found
+def render_report(*results, form=python_form) -> tuple[str, dict[str, bytes]]:
+    """The HTML text and the figures (name -> PNG bytes) of ``results`` (at most one of each
+    kind: a Comparison, a RatingsResult, a PowerResult). ``form`` renders the parameters the
+    summary advises (Python's ``reduce='pca'`` by default; the CLI passes its flags)."""
+    import jinja2
+    import numpy as np
 
-
-def render_report(folder) -> tuple[str, dict[str, bytes]]:
-    """The HTML text and the figures (name -> PNG bytes) for the outputs in ``folder``."""
-    outputs = outputs_of(Path(folder))
-    if "compare" in outputs:
-        compare = outputs["compare"]
-        per_iqm = compare["per_iqm.tsv"]
-        compare["per_iqm_view"] = per_iqm.iloc[per_iqm["dz"].abs().sort_values(ascending=False).index]
-        differences = compare["provenance.json"]["parameters"]["differences"]
-        compare["first_pair"] = compare["per_iqm_view"][compare["per_iqm_view"]["comparison"] == differences]
-    figures = dict(_figures(outputs))
+    parts = _parts(results)
+    pngs = {name: _png(figure) for name, figure in figures(*results).items()}
+    compare = parts.get("compare")
     context = {
         "version": __version__,
-        "compare": outputs.get("compare"),
-        "ratings": outputs.get("ratings"),
-        "power": outputs.get("power"),
-        "provenance_json": {part: json.dumps(tables["provenance.json"], indent=2, default=str)
-                            for part, tables in outputs.items()},
-        "summary": _summary(outputs),
-        "figures": {name: base64.b64encode(data).decode() for name, data in figures.items()},
+        "compare": compare,
+        "ratings": parts.get("ratings"),
+        "power": parts.get("power"),
+        "per_iqm_view": _by_effect(compare.per_iqm) if compare is not None else None,
+        "aligned": compare is None or compare.audit.get("verdict") == "aligned",
+        "provenance_json": {kind: json.dumps(result.provenance, indent=2, default=str) for kind, result in parts.items()},
+        "summary": [line.render(form) for line in _summary(parts)],
+        "figures": {name: base64.b64encode(data).decode() for name, data in pngs.items()},
     }
     environment = jinja2.Environment(
         loader=jinja2.PackageLoader("iqmstats.report", "templates"), autoescape=True,
         undefined=jinja2.StrictUndefined, trim_blocks=True, lstrip_blocks=True,
     )
-    environment.filters["num"] = _number
+    environment.filters["num"] = number
+    environment.filters["text"] = _text
     environment.tests["number"] = lambda v: isinstance(v, (int, float, np.number)) and not isinstance(v, bool) and v == v
-    return environment.get_template("report.html.j2").render(**context), figures
+    return environment.get_template("report.html.j2").render(**context), pngs
 
 
-def write_report(folder, *, overwrite: bool = False) -> Path:
-    """Write ``report.html`` and ``figures/*.png`` into ``folder`` (refusing to replace them
-    unless ``overwrite``)."""
-    folder = Path(folder)
-    html, figures = render_report(folder)
-    (folder / "figures").mkdir(exist_ok=True)
-    targets = [folder / "report.html"] + [folder / "figures" / f"{name}.png" for name in figures]
+def write_report(path, *results, overwrite: bool = False, figures: bool = True, form=python_form) -> Path:
+    """Write the report of ``results`` to ``path`` and, with ``figures``, its figures as PNGs
+    into ``figures/`` beside it; every file is checked before the first is written."""
+    path = Path(path)
+    html, pngs = render_report(*results, form=form)
+    targets = {path: html.encode()}
+    if figures:
+        (path.parent / "figures").mkdir(parents=True, exist_ok=True)
+        targets.update({path.parent / "figures" / f"{name}.png": data for name, data in pngs.items()})
     for target in targets:
         check_writable(target, overwrite=overwrite)
-    for name, data in figures.items():
-        write_bytes(data, folder / "figures" / f"{name}.png", overwrite=overwrite)
-    return write_bytes(html.encode(), folder / "report.html", overwrite=overwrite)
+    for target, data in targets.items():
+        write_bytes(data, target, overwrite=overwrite)
+    return path
 
 
-def _png(figure: Figure) -> bytes:
+def _text(value) -> str:
+    """A non-numeric cell: missing values (None, NaN, pandas' NA) as n/a."""
+    import pandas as pd
+
+    return "n/a" if value is None or pd.isna(value) else str(value)
+
+
+def _png(figure) -> bytes:
     buffer = io.BytesIO()
     figure.savefig(buffer, format="png", dpi=_FIGURE_DPI)
     return buffer.getvalue()
 
 
-def _figures(outputs: dict):
-    makers = []
-    compare = outputs.get("compare")
-    if compare is not None:
-        conditions = compare["provenance.json"]["parameters"]["conditions"][:2]
-        first_pair, paired = compare["first_pair"], compare["paired_iqms.tsv"]
-        makers += [
-            ("forest", lambda: plots.forest(first_pair).figure),
-            ("bland_altman", lambda: plots.bland_altman_grid(paired, first_pair.sort_index(), conditions)),  # IQM order
-            ("paired_slopes", lambda: _slopes(paired, first_pair, conditions)),
-        ]
-        if len(compare["excluded_iqms.tsv"]):
-            makers.append(("excluded", lambda: plots.excluded_summary(compare["excluded_iqms.tsv"]).figure))
-        if compare["pca_explained.tsv"] is not None:
-            makers.append(("scree", lambda: plots.scree(compare["pca_explained.tsv"]).figure))
-            makers.append(("loadings", lambda: plots.loadings_heatmap(compare["pca_loadings.tsv"]).figure))
-    ratings = outputs.get("ratings")
-    if ratings is not None:
-        tidy, conditions = ratings["ratings_tidy.tsv"], ratings["provenance.json"]["parameters"]["conditions"]
-        makers.append(("rating_distributions", lambda: plots.rating_distributions(tidy, conditions).figure))
-        makers.append(("rating_bland_altman", lambda: _rating_bland_altman(tidy, conditions)))
-    power = outputs.get("power")
-    if power is not None:
-        target = power["provenance.json"]["parameters"]["target"]
-        tests = ["hotelling", "any IQM (Holm)", "ratings LME (LRT)"]
-        makers.append(("power", lambda: plots.power_curves(power["power.tsv"], target=target, tests=tests).figure))
-    for name, make in makers:
-        yield name, _png(make())
+def _by_effect(per_iqm):
+    """Per-measure rows, largest |dz| first."""
+    return per_iqm.iloc[per_iqm["dz"].abs().sort_values(ascending=False, kind="stable").index]
 
 
-def _slopes(paired, by_size, conditions) -> Figure:
-    """Paired lines of the four IQMs that moved most (``by_size``: per-IQM rows sorted by |dz|)."""
+def _first_comparison(compare):
+    """The per-measure rows of the first comparison (A - B), largest |dz| first."""
+    differences = compare.provenance["parameters"]["differences"]
+    view = _by_effect(compare.per_iqm)
+    return view[view["comparison"] == differences]
+
+
+def _slopes(paired, by_size, conditions):
+    """Paired lines of the four measures that moved most (``by_size``: rows sorted by |dz|)."""
+    from matplotlib.figure import Figure
+
+    from .. import plots
+
     top = by_size["iqm"].head(4)
-    figure = Figure(figsize=(3.0 * len(top), 3.6), layout="constrained")
+    figure = Figure(figsize=(3.0 * max(len(top), 1), 3.6), layout="constrained")
     for k, iqm in enumerate(top):
         plots.paired_slopes(paired, iqm, conditions, ax=figure.add_subplot(1, len(top), k + 1))
-    figure.suptitle("The four IQMs that moved most (|dz|): each line is one participant", fontsize=10)
+    figure.suptitle("The four measures that moved most (|dz|): each line is one participant", fontsize=10)
     return figure
 
 
-def _rating_bland_altman(ratings, conditions) -> Figure:
+def _rating_bland_altman(ratings, conditions):
+    from .. import plots
+
     means = ratings.groupby(["participant", "condition"])["rating"].mean().unstack("condition")
     first, second = (str(c) for c in conditions)
-    means.columns = means.columns.astype(str)
+    means = means.dropna(subset=[first, second])
     ax = plots.bland_altman(means[first], means[second], title=f"ratings, {first} - {second} (participants' means)")
     return ax.figure
 
 
-def _number(value, digits: int = 3) -> str:
-    """Format for reading: 3 significant digits, small p-values in scientific notation."""
-    if value is None or (isinstance(value, float) and np.isnan(value)):
-        return "n/a"
-    if isinstance(value, (int, np.integer)) or (isinstance(value, float) and value.is_integer() and abs(value) < 1e6):
-        return f"{int(value)}"
-    if isinstance(value, (float, np.floating)):
-        return f"{value:.{digits}g}"
-    return str(value)
+def _summary(parts: dict) -> list:
+    from ..errors import Message
 
-
-def _summary(outputs: dict) -> list[str]:
-    """The report's first paragraph, in plain words."""
-    lines = []
-    compare = outputs.get("compare")
-    if compare is not None:
-        provenance, multivariate = compare["provenance.json"], compare["multivariate.tsv"]
-        parameters = provenance["parameters"]
-        lines.append(
-            f"Compared {' and '.join(map(str, parameters['conditions']))} in {provenance['n_participants']} participants "
-            f"on {provenance['n_iqms_analysed']} IQMs ({len(compare['excluded_iqms.tsv'])} excluded, with reasons below; "
-            f"differences are {parameters['differences']})."
-        )
-        row = headline(multivariate)
-        verdict = "changed" if row["p_value"] < 0.05 else "did not detectably change"
-        lines.append(
-            f"The paired multivariate test says the condition {verdict} the IQMs: Hotelling's T² = "
-            f"{_number(row['value'])}, F({_number(row['df1'])}, {_number(row['df2'])}) = {_number(row['f'])}, "
-            f"p = {_number(row['p_value'])}, sign-flip permutation p = {_number(row['p_resampled'])}."
-        )
-        top = compare["first_pair"].head(3)
-        lines.append("The IQMs that moved most: " + ", ".join(f"{r.iqm} (dz = {_number(r.dz)})" for r in top.itertuples()) + ".")
-        audit = provenance["pairing_audit"]
-        word = "passed" if audit.get("verdict") == "aligned" else "FAILED: the pairs look misaligned"
-        lines.append(f"The pairing audit {word} (median within-pair correlation {_number(audit.get('observed'))}; "
-                     f"random pairs {_number(audit.get('shuffled_mean'))}).")
-    ratings = outputs.get("ratings")
-    if ratings is not None:
-        provenance, row = ratings["provenance.json"], ratings["ratings_models.tsv"].iloc[0]
-        lines.append(
-            f"Ratings: {provenance['n_ratings']} ratings of {provenance['n_participants']} participants by "
-            f"{provenance['n_raters']} raters. {provenance['parameters']['effects']} = {_number(row['estimate'])} rating "
-            f"points (SE {_number(row['se'])}), likelihood-ratio χ²({_number(row['df'])}) = {_number(row['chi2'])}, "
-            f"p = {_number(row['p_value'])}."
-        )
-    for part in ("compare", "ratings"):
-        registration = (outputs.get(part) or {}).get("provenance.json", {}).get("registration")
+    lines = list(comparison_summary(parts["compare"])) if "compare" in parts else []
+    if "ratings" in parts:
+        lines += [Message("Ratings: " + line.template, *line.params) for line in ratings_summary(parts["ratings"])]
+    if "power" in parts:
+        lines += [Message("Power: " + line.template, *line.params) for line in power_summary(parts["power"])]
+    for kind, result in parts.items():
+        registration = result.provenance.get("registration")
         if registration:
             detail = "; ".join(registration["deviations"]) or f"sha256 {registration['sha256']}"
-            lines.append(f"{part.capitalize()}: {registration['status']} ({detail}).")
-    power = outputs.get("power")
-    if power is not None:
-        parameters = power["provenance.json"]["parameters"]
-        null = power["power.tsv"][power["power.tsv"]["delta"] == 0]
-        lines.append(
-            f"Power: {parameters['simulations']} simulated studies per n and delta; at delta 0, "
-            f"{int((null['type_i'] == 'calibrated').sum())} of {len(null)} tests are calibrated."
-        )
+            lines.append(Message(f"{kind.capitalize()}: {registration['status']} ({detail})."))
     return lines

@@ -3,8 +3,11 @@
 Every function returns rows of one schema, :data:`MULTIVARIATE_COLUMNS`. Inputs are first
 checked to be full rank (prepare them with :func:`iqmstats.stats.prepare_iqms`); columns are
 scaled before any inversion and every test is invariant to rescaling an IQM, so raw scales
-10 orders of magnitude apart do not matter. Checked against R 4.2 (``anova.mlm``,
-``summary.manova``): ``tests/stats/reference/multivariate.R``.
+10 orders of magnitude apart do not matter. A test the data cannot support (too few
+participants for the measures) raises :class:`InsufficientDataError`; :func:`not_testable`
+turns the reason into the rows the test would have written. Checked against R 4.2
+(``anova.mlm``, ``summary.manova``, ``car::Anova``): ``tests/stats/reference/reference.R``; the
+general linear hypothesis statistics also against statsmodels' ``MANOVA``.
 
 Examples
 --------
@@ -21,26 +24,30 @@ from __future__ import annotations
 
 import numpy as np
 import pandas as pd
-from scipy import stats
-from statsmodels.multivariate.manova import MANOVA
 
 from ..errors import InsufficientDataError, ParameterError
+from .distributions import f_sf
 from .univariate import adjust
 
 #: Column contract of ``multivariate.tsv`` (README); columns may be added, never renamed.
+#: ``note`` says why a test could not run ('not testable: ...'), empty otherwise.
 MULTIVARIATE_COLUMNS = [
     "test", "design", "effect", "statistic", "value", "f", "df1", "df2", "p_value",
-    "p_resampled", "n_resamples", "n", "n_iqms",
+    "p_resampled", "n_resamples", "n", "n_iqms", "note",
 ]
 #: |R_ii| below this share of the largest means the covariance is numerically singular.
 SINGULAR_TOLERANCE = 1e-10
-_STATSMODELS_NAMES = {
-    "Wilks' lambda": "wilks", "Pillai's trace": "pillai", "Hotelling-Lawley trace": "hotelling_lawley",
-    "Roy's greatest root": "roy",
-}
+#: Eigenvalues of (E + H)^-1 H below this are zero (as statsmodels).
+EIGENVALUE_TOLERANCE = 1e-8
 
 
-def paired_hotelling(differences, *, permutations: int = 10_000, random_state: int = 0, effect: str = "A - B") -> pd.DataFrame:
+def not_testable(test: str, design: str, effect: str, statistic: str, *, n: int, p: int, reason: str) -> pd.DataFrame:
+    """The row of a test that could not run: its identity, n, the number of measures and why."""
+    return pd.DataFrame([(test, design, effect, statistic, np.nan, np.nan, np.nan, np.nan, np.nan, np.nan, 0, n, p,
+                          f"not testable: {reason}")], columns=MULTIVARIATE_COLUMNS)
+
+
+def paired_hotelling(differences, *, permutations: int = 10_000, seed: int = 0, effect: str = "A - B") -> pd.DataFrame:
     """Hotelling's T^2 test that the mean of the paired differences (n x p) is zero.
 
     T^2 = n dbar' S^-1 dbar; F = (n - p) / (p (n - 1)) T^2 ~ F(p, n - p) exactly under
@@ -60,7 +67,7 @@ def paired_hotelling(differences, *, permutations: int = 10_000, random_state: i
     t2 = float(hotelling_t2(d))
     mahalanobis2 = t2 / n
     f, p_value = (float(x) for x in hotelling_f(t2, n, p))
-    p_resampled = _sign_flip_p(scaled, permutations, random_state) if permutations else np.nan
+    p_resampled = _sign_flip_p(scaled, permutations, seed) if permutations else np.nan
     lam = 1 / (1 + t2 / (n - 1))
     values = {
         "hotelling_t2": t2, "wilks": lam, "pillai": 1 - lam, "hotelling_lawley": t2 / (n - 1),
@@ -68,7 +75,7 @@ def paired_hotelling(differences, *, permutations: int = 10_000, random_state: i
     }
     rows = [
         ("hotelling_paired", "paired (repeated measures)", effect, name, value, f, p, n - p, p_value,
-         p_resampled, permutations, n, p)
+         p_resampled, permutations, n, p, "")
         for name, value in values.items()
     ]
     return pd.DataFrame(rows, columns=MULTIVARIATE_COLUMNS)
@@ -76,10 +83,10 @@ def paired_hotelling(differences, *, permutations: int = 10_000, random_state: i
 
 def headline(multivariate: pd.DataFrame) -> pd.Series:
     """The row a summary reports: Hotelling's T^2 of the paired test (of the omnibus test with
-    three or more conditions)."""
+    three or more conditions); None when there is none. A 'not testable' row has a ``note``."""
     rows = multivariate[multivariate["test"].isin(["hotelling_paired", "hotelling_omnibus"])
                         & (multivariate["statistic"] == "hotelling_t2")]
-    return rows.iloc[0]
+    return rows.iloc[0] if len(rows) else None
 
 
 def hotelling_t2(differences: np.ndarray) -> np.ndarray:
@@ -99,7 +106,7 @@ def hotelling_t2(differences: np.ndarray) -> np.ndarray:
 def hotelling_f(t2, n: int, p: int):
     """The exact F(p, n - p) of T^2 and its p-value."""
     f = (n - p) / (p * (n - 1)) * np.asarray(t2)
-    return f, stats.f.sf(f, p, n - p)
+    return f, f_sf(f, p, n - p)
 
 
 def preregistered_manova(values, conditions) -> pd.DataFrame:
@@ -155,7 +162,7 @@ def between_manova(values: np.ndarray, groups, *, factor: str = "between") -> pd
     return pd.concat(rows, ignore_index=True)
 
 
-def repeated_measures(values: np.ndarray, conditions, *, permutations: int = 10_000, random_state: int = 0) -> pd.DataFrame:
+def repeated_measures(values: np.ndarray, conditions, *, permutations: int = 10_000, seed: int = 0) -> pd.DataFrame:
     """Two or more conditions: the omnibus within-participant test and every pairwise paired test.
 
     With two conditions this is :func:`paired_hotelling` of first minus second.
@@ -170,14 +177,14 @@ def repeated_measures(values: np.ndarray, conditions, *, permutations: int = 10_
     if k != len(conditions) or k < 2:
         raise ParameterError("values must be (participants, conditions, IQMs) with two or more conditions")
     if k == 2:
-        return paired_hotelling(values[:, 0] - values[:, 1], permutations=permutations, random_state=random_state,
+        return paired_hotelling(values[:, 0] - values[:, 1], permutations=permutations, seed=seed,
                                 effect=f"{conditions[0]} - {conditions[1]}")
     contrasts = (values[:, :1] - values[:, 1:]).reshape(n, -1)
-    omnibus = paired_hotelling(contrasts, permutations=permutations, random_state=random_state, effect="condition")
+    omnibus = paired_hotelling(contrasts, permutations=permutations, seed=seed, effect="condition")
     omnibus["test"], omnibus["design"], omnibus["n_iqms"] = "hotelling_omnibus", f"repeated measures ({k} conditions)", p
     pairs = [(i, j) for i in range(k) for j in range(i + 1, k)]
     pairwise = [
-        paired_hotelling(values[:, i] - values[:, j], permutations=permutations, random_state=random_state,
+        paired_hotelling(values[:, i] - values[:, j], permutations=permutations, seed=seed,
                          effect=f"{conditions[i]} - {conditions[j]}")
         for i, j in pairs
     ]
@@ -194,10 +201,7 @@ def _names(values) -> list[str] | None:
 
 def _check_shape(n: int, p: int, *, needed: int, what: str) -> None:
     if n < needed:
-        raise InsufficientDataError(
-            f"{n} {what} for {p} IQMs: this test needs at least {needed}. Reduce the IQMs with "
-            "--reduce pca, or name fewer with --iqms."
-        )
+        raise InsufficientDataError(f"{n} {what} for {p} measures; this test needs at least {needed} {what}")
 
 
 def _column_scale(x: np.ndarray) -> np.ndarray:
@@ -214,13 +218,13 @@ def _triangular_factor(centred: np.ndarray, *, names=None) -> np.ndarray:
     if weak.size:
         which = ", ".join(names[j] for j in weak[:5]) if names else f"column(s) {', '.join(map(str, weak[:5]))}"
         raise InsufficientDataError(
-            f"the covariance of the IQMs is singular ({which} add nothing to the others). "
-            "Prepare the IQMs (iqmstats.stats.prepare_iqms drops dependent ones), use --reduce pca, or fewer IQMs."
+            f"the covariance of the measures is singular ({which} add nothing to the others); prepare the measures "
+            "(iqmstats.stats.prepare_iqms drops dependent ones), reduce them to principal components, or analyse fewer"
         )
     return r * _column_scale(centred)  # undo the scaling: R of the centred input
 
 
-def _sign_flip_p(d: np.ndarray, permutations: int, random_state: int) -> float:
+def _sign_flip_p(d: np.ndarray, permutations: int, seed: int) -> float:
     """Sign-flip permutation p of T^2, vectorised over permutations.
 
     Flipping signs leaves M = D'D / n unchanged, and T^2 is increasing in q = dbar' M^-1 dbar
@@ -231,7 +235,7 @@ def _sign_flip_p(d: np.ndarray, permutations: int, random_state: int) -> float:
     r = np.linalg.qr(d, mode="r") / np.sqrt(n)  # M = R'R
     whitened = np.linalg.solve(r.T, d.T).T  # rows w_i with dbar' M^-1 dbar = |mean(w_i)|^2
     observed = np.sum(whitened.mean(axis=0) ** 2)
-    rng = np.random.default_rng(random_state)
+    rng = np.random.default_rng(seed)
     chunk = max(1, min(permutations, 2_000_000 // n))
     exceed = 0
     for start in range(0, permutations, chunk):
@@ -243,16 +247,61 @@ def _sign_flip_p(d: np.ndarray, permutations: int, random_state: int) -> float:
 
 
 def _mv_test(y: np.ndarray, exog: np.ndarray, hypotheses: dict) -> dict:
-    """statsmodels' multivariate GLM test of each hypothesis (columns scaled first)."""
-    model = MANOVA(y / _column_scale(y), exog)
-    result = model.mv_test(hypotheses=[(name, matrix) for name, matrix in hypotheses.items()])
-    return {name: result.results[name]["stat"] for name in hypotheses}
+    """The multivariate general linear hypothesis L B = 0 of Y = X B + E, for each named L:
+    Wilks, Pillai, Hotelling-Lawley and Roy from the eigenvalues of (E + H)^-1 H, with the F
+    approximations statsmodels' ``MANOVA.mv_test`` uses (Rao for Wilks; McKeon for
+    Hotelling-Lawley when (v - p - 1) / 2 > 0, else Pillai-Samson). Columns are scaled first."""
+    y = y / _column_scale(y)
+    n, k = exog.shape
+    df_resid = n - k
+    coefficients = np.linalg.lstsq(exog, y, rcond=None)[0]
+    residuals = y - exog @ coefficients
+    error = residuals.T @ residuals
+    inverse = np.linalg.pinv(exog.T @ exog)
+    tables = {}
+    for name, contrast in hypotheses.items():
+        estimate = contrast @ coefficients
+        middle = contrast @ inverse @ contrast.T
+        hypothesis = estimate.T @ np.linalg.solve(middle, estimate)
+        total = error + hypothesis
+        theta = np.sort(np.real(np.linalg.eigvals(np.linalg.solve(total, hypothesis))))
+        tables[name] = _statistics(theta[theta > EIGENVALUE_TOLERANCE], np.linalg.matrix_rank(total),
+                                   np.linalg.matrix_rank(middle), df_resid)
+    return tables
+
+
+def _statistics(theta: np.ndarray, p: int, q: int, v: int) -> list[tuple]:
+    """(statistic, value, F, df1, df2, p) of the four tests from the eigenvalues theta of
+    (E + H)^-1 H (lambda = theta / (1 - theta) are those of E^-1 H)."""
+    lam = theta / (1 - theta)
+    s, m, half = min(p, q), (abs(p - q) - 1) / 2, (v - p - 1) / 2
+    rows = []
+    wilks = float(np.prod(1 - theta))
+    t = np.sqrt((p * p * q * q - 4) / (p * p + q * q - 5)) if p * p + q * q - 5 > 0 else 1.0
+    df1, df2 = p * q, (v - (p - q + 1) / 2) * t - 2 * (p * q - 2) / 4
+    root = wilks ** (1 / t)
+    rows.append(("wilks", wilks, (1 - root) / root * df2 / df1, df1, df2))
+    pillai = float(theta.sum())
+    df1, df2 = s * (2 * m + s + 1), s * (2 * half + s + 1)
+    rows.append(("pillai", pillai, df2 / df1 * pillai / (s - pillai), df1, df2))
+    lawley = float(lam.sum())
+    if half > 0:
+        b = (p + 2 * half) * (q + 2 * half) / 2 / (2 * half + 1) / (half - 1)
+        df1, df2 = p * q, 4 + (p * q + 2) / (b - 1)
+        rows.append(("hotelling_lawley", lawley, df2 / df1 * lawley / ((df2 - 2) / 2 / half), df1, df2))
+    else:
+        df1, df2 = s * (2 * m + s + 1), s * (s * half + 1)
+        rows.append(("hotelling_lawley", lawley, df2 / df1 / s * lawley, df1, df2))
+    roy = float(lam.max()) if len(lam) else 0.0
+    r = max(p, q)
+    rows.append(("roy", roy, (v - r + q) / r * roy, r, v - r + q))
+    return [(name, value, f, df1, df2, float(f_sf(f, df1, df2))) for name, value, f, df1, df2 in rows]
 
 
 def _rows(tables: dict, *, test: str, design: str, n: int, p: int) -> pd.DataFrame:
     rows = []
     for effect, table in tables.items():
-        for label, row in table.iterrows():
-            rows.append((test, design, effect, _STATSMODELS_NAMES[label], float(row["Value"]), float(row["F Value"]),
-                         float(row["Num DF"]), float(row["Den DF"]), float(row["Pr > F"]), np.nan, 0, n, p))
+        for statistic, value, f, df1, df2, p_value in table:
+            rows.append((test, design, effect, statistic, float(value), float(f), float(df1), float(df2), p_value,
+                         np.nan, 0, n, p, ""))
     return pd.DataFrame(rows, columns=MULTIVARIATE_COLUMNS)

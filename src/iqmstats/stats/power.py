@@ -1,11 +1,11 @@
 """Simulation-based power for the paired design, so a Stage-1 report can justify its n.
 
-Each simulated study resamples ``n`` participants from real reference IQMs (a bootstrap, not a
-normal approximation; distinct participants whenever the reference has n of them), builds their second condition, applies the effect, and runs the tests of
-``compare`` on all the simulated studies at once: Hotelling's T^2 on the differences
-(:func:`~iqmstats.stats.multivariate.hotelling_t2`, the core of ``paired_hotelling``) and the
-paired t-test of each IQM (``scipy.stats.ttest_rel``, as ``per_iqm_tests``), uncorrected and
-Holm-corrected across IQMs ("any IQM").
+Each simulated study resamples ``n`` distinct participants from real reference measures (a
+bootstrap, not a normal approximation), builds their second condition, applies the effect, and
+runs the tests of ``compare`` on all the simulated studies at once: Hotelling's T^2 on the
+differences (:func:`~iqmstats.stats.multivariate.hotelling_t2`, the core of
+``paired_hotelling``), the paired t-test of each measure (as ``per_iqm_tests``), uncorrected and
+Holm-corrected across measures ("any IQM"), and with a margin TOST (as ``equivalence_tests``).
 
 The second condition: with paired pilot data, each resampled participant brings its own real
 difference between conditions (centred); without, it is ``mu + rho (x_i - mu) + sqrt(1 - rho^2)
@@ -29,14 +29,14 @@ True
 from __future__ import annotations
 
 import os
-from concurrent.futures import ProcessPoolExecutor
 
 import numpy as np
 import pandas as pd
-from scipy import stats
 from statsmodels.stats.proportion import proportion_confint
 
-from ..errors import InsufficientDataError, ParameterError, did_you_mean
+from ..errors import InsufficientDataError, Param, ParameterError, did_you_mean, literal
+from ..parallel import one_blas_thread, pool
+from .distributions import t_sf, t_two_sided
 from .multivariate import hotelling_f, hotelling_t2
 
 POWER_COLUMNS = ["test", "n", "delta", "power", "ci_lower", "ci_upper", "simulations", "alpha", "type_i"]
@@ -53,57 +53,105 @@ def simulate_power(
     differences: np.ndarray | None = None,
     within_correlation: float = 0.9,
     multiplicative: bool = False,
+    margin: float | None = None,
     alpha: float = 0.05,
     simulations: int = 1000,
-    random_state: int = 0,
+    seed: int = 0,
+    jobs: int | None = 1,
 ) -> pd.DataFrame:
     """Power per test, n and delta (columns :data:`POWER_COLUMNS`).
 
-    ``reference`` is participants x IQMs (complete, full rank); ``differences`` (same shape and
-    rows) are paired pilot differences first - second. ``shifted`` names the IQMs the effect
-    moves (default: all). ``power`` is the share of simulated studies with p < ``alpha``, with a
-    Wilson 95% Monte-Carlo interval; at delta = 0 it is the type-I error, and ``type_i`` says
-    whether it lies within 3 Monte-Carlo standard errors of alpha ('calibrated') or below
+    ``reference`` is participants x measures (complete, full rank); ``differences`` (same shape
+    and rows) are paired pilot differences first - second. ``shifted`` names the measures the
+    effect moves (default: all). ``power`` is the share of simulated studies with p < ``alpha``,
+    with a Wilson 95% Monte-Carlo interval; at delta = 0 it is the type-I error, and ``type_i``
+    says whether it lies within 3 Monte-Carlo standard errors of alpha ('calibrated') or below
     ('conservative') or above ('liberal'). Family-wise procedures ("any IQM (Holm)") are expected
-    to be conservative when the IQMs correlate.
+    to be conservative when the measures correlate. With ``n`` <= the number of measures,
+    Hotelling's test is reported 'not testable' and the per-measure tests still run.
+
+    With a ``margin`` (in reference SDs, as ``compare``'s), also the power of TOST to show each
+    measure equivalent (``TOST: <measure>``) and all of them (``TOST: all (Holm)``); at a true
+    shift equal to the margin that rate is TOST's type-I error, classified like the others.
+
+    Each (n, delta) cell has its own random stream (spawned from ``seed``), so the numbers do
+    not depend on ``jobs``, the worker processes the cells are spread over (default 1; None:
+    every core when the work is large enough to pay for starting them).
     """
     x = np.asarray(reference, dtype=float)
     participants, p = x.shape
     names = list(names) if names is not None else [f"iqm{j}" for j in range(p)]
     if np.isnan(x).any():
-        raise InsufficientDataError("the reference has missing values: prepare the IQMs first")
-    if not 0 < alpha < 1 or simulations < 10 or not -1 < within_correlation < 1:
-        raise ParameterError("alpha must be in (0, 1), simulations >= 10, within_correlation in (-1, 1)")
+        raise InsufficientDataError("the reference has missing values: prepare the measures first")
     if differences is not None and np.shape(differences) != x.shape:
-        raise ParameterError("the pilot differences must have the reference's shape (same participants, same IQMs)")
+        raise ParameterError("the pilot differences must have the reference's shape (same participants, same measures)")
+    unknown = [name for name in (shifted or ()) if name not in names]
+    if unknown:
+        raise ParameterError(f"{{0}}: {unknown[0]!r} is not a measure of the reference. "
+                             f"{literal(did_you_mean(unknown[0], names))}", Param("shift", list(shifted)))
+    too_many = [n for n in n_values if n > participants]
+    if too_many:
+        raise InsufficientDataError(
+            f"{{0}}: n = {too_many[0]} exceeds the {participants} participants of the reference. Simulated studies "
+            "would then repeat participants, which inflates every test's type-I error: plan at most "
+            f"{participants} pairs, or give a larger reference", Param("n", list(n_values)))
     mask = np.ones(p, dtype=bool) if shifted is None else np.isin(names, list(shifted))
-    if not mask.any():
-        first = list(shifted)[0]
-        raise ParameterError(f"none of the IQMs to shift ({', '.join(shifted)}) is in the reference. {did_you_mean(first, names)}")
     centred = None if differences is None else np.asarray(differences, float) - np.mean(differences, axis=0)
-    rng = np.random.default_rng(random_state)
-    sd, mu = x.std(axis=0, ddof=1), x.mean(axis=0)
+    cells = [(n, delta) for n in n_values for delta in deltas]
+    seeds = np.random.SeedSequence(seed).spawn(len(cells))
+    shared = dict(x=x, centred=centred, mask=mask, names=names, multiplicative=multiplicative, rho=within_correlation,
+                  margin=margin, alpha=alpha, simulations=simulations)
+    tasks = [{**shared, "n": n, "delta": delta, "seed": cell_seed} for (n, delta), cell_seed in zip(cells, seeds)]
+    workload = simulations * sum(n for n, _ in cells) * p
+    workers = jobs or ((os.cpu_count() or 1) if workload > 2e7 else 1)
+    with pool(min(workers, len(tasks))) as cells_pool:
+        counts = list(cells_pool.map(_power_cell, tasks))
     rows = []
-    for n in n_values:
-        if n <= p:
-            raise InsufficientDataError(f"n = {n} pairs for {p} IQMs: Hotelling's test needs n > p; plan more participants")
-        for delta in deltas:
-            rejected = {"hotelling": 0, "any IQM (Holm)": 0, **{f"t: {name}": 0 for name in names}}
-            chunk = max(1, _CHUNK_VALUES // (n * max(p, participants // n)))
-            for start in range(0, simulations, chunk):
-                size = min(chunk, simulations - start)
-                d = _simulated_differences(x, centred, mu, sd, mask, n, size, delta, multiplicative, within_correlation, rng)
+    for task, rejected in zip(tasks, counts):
+        for test, count in rejected.items():
+            if count is None:
+                rows.append((test, task["n"], task["delta"], np.nan, np.nan, np.nan, simulations, alpha,
+                             f"not testable: n = {task['n']} pairs for {p} measures (needs n > {p})"))
+                continue
+            low, high = proportion_confint(count, simulations, alpha=0.05, method="wilson")
+            at_null = task["delta"] == 0 if not test.startswith("TOST") else (
+                margin is not None and not multiplicative and task["delta"] == margin
+                and (test == "TOST: all (Holm)" or mask[names.index(test.removeprefix("TOST: "))]))
+            verdict = _calibration(count / simulations, alpha, simulations) if at_null else ""
+            rows.append((test, task["n"], task["delta"], count / simulations, low, high, simulations, alpha, verdict))
+    return pd.DataFrame(rows, columns=POWER_COLUMNS)
+
+
+def _power_cell(task: dict) -> dict:
+    """Rejection counts of every test over the simulated studies of one (n, delta)."""
+    x, names, n, alpha = task["x"], task["names"], task["n"], task["alpha"]
+    participants, p = x.shape
+    rng = np.random.default_rng(task["seed"])
+    sd, mu = x.std(axis=0, ddof=1), x.mean(axis=0)
+    rejected = {"hotelling": 0 if n > p else None, "any IQM (Holm)": 0, **{f"t: {name}": 0 for name in names}}
+    if task["margin"] is not None:
+        rejected.update({f"TOST: {name}": 0 for name in names}, **{"TOST: all (Holm)": 0})
+    chunk = max(1, _CHUNK_VALUES // (n * max(p, participants // n)))
+    with one_blas_thread():
+        for start in range(0, task["simulations"], chunk):
+            size = min(chunk, task["simulations"] - start)
+            first, d = _simulated_studies(x, task["centred"], mu, sd, task["mask"], n, size, task["delta"],
+                                          task["multiplicative"], task["rho"], rng)
+            if n > p:
                 _, p_hotelling = hotelling_f(hotelling_t2(d), n, p)
                 rejected["hotelling"] += int(np.sum(p_hotelling < alpha))
-                p_t = stats.ttest_rel(d, np.zeros_like(d), axis=1).pvalue  # size x p, as per_iqm_tests
+            bias, se = d.mean(axis=1), d.std(axis=1, ddof=1) / np.sqrt(n)
+            p_t = t_two_sided(bias / se, n - 1)  # size x p, as per_iqm_tests
+            for j, name in enumerate(names):
+                rejected[f"t: {name}"] += int(np.sum(p_t[:, j] < alpha))
+            rejected["any IQM (Holm)"] += int(np.sum(_holm_any(p_t, alpha)))
+            if task["margin"] is not None:
+                bound = task["margin"] * first.std(axis=1, ddof=1)
+                p_tost = np.maximum(t_sf((bias + bound) / se, n - 1), t_sf((bound - bias) / se, n - 1))
                 for j, name in enumerate(names):
-                    rejected[f"t: {name}"] += int(np.sum(p_t[:, j] < alpha))
-                rejected["any IQM (Holm)"] += int(np.sum(_holm_any(p_t, alpha)))
-            for test, count in rejected.items():
-                low, high = proportion_confint(count, simulations, alpha=0.05, method="wilson")
-                verdict = _calibration(count / simulations, alpha, simulations) if delta == 0 else ""
-                rows.append((test, n, delta, count / simulations, low, high, simulations, alpha, verdict))
-    return pd.DataFrame(rows, columns=POWER_COLUMNS)
+                    rejected[f"TOST: {name}"] += int(np.sum(p_tost[:, j] < alpha))
+                rejected["TOST: all (Holm)"] += int(np.sum(_holm_all(p_tost, alpha)))
+    return rejected
 
 
 def _calibration(rate: float, alpha: float, simulations: int) -> str:
@@ -115,20 +163,18 @@ def _calibration(rate: float, alpha: float, simulations: int) -> str:
 
 
 def _participants(population: int, n: int, size: int, rng) -> np.ndarray:
-    """``size`` draws of ``n`` participants: distinct ones whenever the reference has enough
-    (duplicated rows shrink a sample's effective size and inflate every test's type-I error)."""
-    if n > population:
-        return rng.integers(0, population, size=(size, n))
-    if 10 * n > population:  # a large share of the reference: shuffle it
+    """``size`` draws of ``n`` distinct participants (duplicated rows would shrink a sample's
+    effective size and inflate every test's type-I error)."""
+    if n * n > 2 * population:  # a duplicate in most draws (the birthday problem): shuffle the reference
         return np.argsort(rng.random((size, population)), axis=1)[:, :n]
-    draws = rng.integers(0, population, size=(size, n))  # a small share: redraw the rare studies with a duplicate
+    draws = rng.integers(0, population, size=(size, n))  # duplicates are rare: redraw the studies that have one
     while (repeated := (np.diff(np.sort(draws, axis=1), axis=1) == 0).any(axis=1)).any():
         draws[repeated] = rng.integers(0, population, size=(int(repeated.sum()), n))
     return draws
 
 
-def _simulated_differences(x, centred, mu, sd, mask, n, size, delta, multiplicative, rho, rng) -> np.ndarray:
-    """First minus second condition for ``size`` studies of ``n`` resampled participants.
+def _simulated_studies(x, centred, mu, sd, mask, n, size, delta, multiplicative, rho, rng):
+    """The first condition and first minus second for ``size`` studies of ``n`` resampled participants.
 
     The null part of each participant's difference gets a random sign, so it is symmetric about
     zero, the assumption of the permutation test, whatever participants were drawn."""
@@ -142,13 +188,20 @@ def _simulated_differences(x, centred, mu, sd, mask, n, size, delta, multiplicat
     signs = rng.choice([-1.0, 1.0], size=(size, n, 1))
     second = first - signs * noise
     if multiplicative:
-        return first - second * np.where(mask, 1 + delta, 1.0)
-    return first - second + np.where(mask, delta * sd, 0.0)
+        return first, first - second * np.where(mask, 1 + delta, 1.0)
+    return first, first - second + np.where(mask, delta * sd, 0.0)
 
 
 def _holm_any(p_values: np.ndarray, alpha: float) -> np.ndarray:
     """Whether Holm's procedure rejects at least one hypothesis, per row: min p < alpha / m."""
     return np.min(p_values, axis=1) < alpha / p_values.shape[1]
+
+
+def _holm_all(p_values: np.ndarray, alpha: float) -> np.ndarray:
+    """Whether Holm's procedure rejects every hypothesis, per row: the i-th smallest p (from 0)
+    is below alpha / (m - i) for every i."""
+    m = p_values.shape[1]
+    return np.all(np.sort(p_values, axis=1) < alpha / (m - np.arange(m)), axis=1)
 
 
 def smallest_n(power: pd.DataFrame, target: float = 0.8) -> pd.DataFrame:
@@ -169,7 +222,7 @@ def simulate_rating_power(
     mean: float = 3.0,
     alpha: float = 0.05,
     simulations: int = 200,
-    random_state: int = 0,
+    seed: int = 0,
     jobs: int | None = None,
 ) -> pd.DataFrame:
     """Power of the ratings' mixed model to detect a rating bias, by simulation (rows of
@@ -185,13 +238,11 @@ def simulate_rating_power(
     """
     if simulations < 10 or raters < 2:
         raise ParameterError("the ratings power needs at least 10 simulations and 2 raters")
-    seeds = np.random.SeedSequence(random_state).spawn(len(n_values) * len(biases))
+    seeds = np.random.SeedSequence(seed).spawn(len(n_values) * len(biases))
     tasks = [(n, bias, raters, mean, dict(variances), simulations, seed)
              for (n, bias), seed in zip(((n, b) for n in n_values for b in biases), seeds)]
-    workers = jobs or os.cpu_count() or 1
-    pool = ProcessPoolExecutor(max_workers=workers, initializer=_one_blas_thread) if workers > 1 else _Serial()
-    with pool:
-        p_values = list(pool.map(_rating_study_p_values, tasks))
+    with pool(min(jobs or os.cpu_count() or 1, len(tasks))) as workers:
+        p_values = list(workers.map(_rating_study_p_values, tasks))
     rows = []
     for (n, bias, *_), ps in zip(tasks, p_values):
         count = int(np.sum(np.asarray(ps) < alpha))
@@ -199,26 +250,6 @@ def simulate_rating_power(
         verdict = _calibration(count / simulations, alpha, simulations) if bias == 0 else ""
         rows.append(("ratings LME (LRT)", n, bias, count / simulations, low, high, simulations, alpha, verdict))
     return pd.DataFrame(rows, columns=POWER_COLUMNS)
-
-
-def _one_blas_thread() -> None:
-    """Workers share the cores: several BLAS threads each would fight (a 5x slowdown measured)."""
-    from threadpoolctl import threadpool_limits
-
-    threadpool_limits(limits=1)
-
-
-class _Serial:
-    """The map of a process pool, in this process (one worker)."""
-
-    def __enter__(self):
-        return self
-
-    def __exit__(self, *exc):
-        return False
-
-    def map(self, function, items):
-        return map(function, items)
 
 
 def _rating_study_p_values(task) -> list[float]:

@@ -21,7 +21,7 @@ import numpy as np
 import pandas as pd
 
 from .. import catalogue
-from ..errors import InsufficientDataError, ParameterError, check_choice, did_you_mean
+from ..errors import InsufficientDataError, Param, ParameterError, check_choice
 from ..pairing import PairedIQMs
 from .reduction import pca_reduce, standardise
 
@@ -58,7 +58,7 @@ def screen_iqms(
     """
     for name, share in (("max_missing_share", max_missing_share), ("max_identical_share", max_identical_share)):
         if not 0 < share <= 1:
-            raise ParameterError(f"{name}={share!r} must be a share in (0, 1]")
+            raise ParameterError("{0}: must be a share in (0, 1]", Param(name, share))
     n = len(values)
     verdicts = {}
     for iqm in values.columns:
@@ -134,12 +134,22 @@ def _combination(centred, kept, names, j) -> str:
 
 @dataclass(frozen=True)
 class PreparedIQMs:
-    """IQMs ready for a statistic: ``paired`` holds the kept IQMs (raw units) or the PCA scores,
-    ``excluded`` one row per IQM left out (``iqm, reason, detail``), ``reduction`` the PCA
-    loadings and explained-variance table when ``reduce='pca'``."""
+    """Measures ready for the statistics.
 
+    ``kept`` holds the measures kept for analysis, in their own units, for every paired
+    participant (missing values stay missing); ``paired`` what the per-measure tests analyse
+    (``kept``, or the PCA scores with ``reduce='pca'``); ``complete`` the
+    participants with every analysed measure, the input of the multivariate tests (the PCA
+    scores with ``reduce='pca'``); ``left_out`` (participant, reason) who is not in ``complete``
+    and because of which measures; ``excluded`` one row per measure no test uses (``iqm, reason,
+    detail``); ``reduction`` the PCA loadings and explained-variance table.
+    """
+
+    kept: PairedIQMs
     paired: PairedIQMs
+    complete: PairedIQMs
     excluded: pd.DataFrame
+    left_out: pd.DataFrame
     reduction: dict | None = None
 
 
@@ -147,96 +157,102 @@ def prepare_iqms(
     paired: PairedIQMs,
     *,
     modality: str | None = None,
-    selected=None,
+    named: bool = False,
     max_missing_share: float = 0.1,
     max_identical_share: float = 0.95,
-    reduce: str = "none",
+    reduce: str | None = None,
     fit_on: str | None = None,
     pca_rule="kaiser",
     standardise_within: bool = False,
 ) -> PreparedIQMs:
-    """Drop the IQMs no valid statistic can use, say why, and optionally reduce by PCA.
+    """Drop the measures no valid statistic can use, say why, and optionally reduce by PCA.
 
-    In order: the screen of :func:`screen_iqms` on all conditions pooled (with ``selected`` IQMs,
-    only exact degeneracies: constant and catalogue identities); participants with a missing
-    value in a kept IQM (listed in ``paired.dropped``); IQMs identical under every condition for
-    every participant (``no_difference``: nothing to test, and a singular covariance) or shifted by
-    the same amount for everyone (``constant_difference``: no variance to test against); then
-    linear dependencies found by :func:`independent_columns` on the pooled values and on the
-    differences from the first condition (``linear_dependence``). Degrees of freedom downstream
+    In order: the screen of :func:`screen_iqms` on all conditions pooled (for measures the user
+    ``named``, only exact degeneracies: constant and catalogue identities); measures identical
+    under every condition for every participant (``no_difference``: nothing to test) or shifted
+    by the same amount for everyone (``constant_difference``: no variance to test against);
+    then, on the participants with every remaining measure (``complete``), linear dependencies
+    found by :func:`independent_columns` on the pooled values and on the differences from the
+    first condition (``linear_dependence``), unless there are too few participants for any
+    covariance (then the multivariate tests say they cannot run). Degrees of freedom downstream
     are the number of kept columns, which is the numerical rank.
 
     ``reduce='pca'`` z-scores (per level of ``paired.between`` when ``standardise_within``) and
-    fits the PCA on all conditions pooled, or on condition ``fit_on``, once; every condition
-    gets the same transform. ``pca_rule`` is 'kaiser' or a share of explained variance.
+    fits the PCA on the complete participants' conditions pooled, or on condition ``fit_on``,
+    once; every condition gets the same transform. ``pca_rule`` is 'kaiser' or a share of
+    explained variance.
     """
-    check_choice("reduce", reduce, ("none", "pca"))
     if fit_on is not None:
         check_choice("fit_on", fit_on, paired.conditions)
     if standardise_within and (reduce != "pca" or paired.between is None):
-        raise ParameterError("standardising within groups needs reduce='pca' and a between factor (--between)")
-    names = list(paired.iqms)
-    if selected is not None:
-        unknown = [name for name in selected if name not in names]
-        if unknown:
-            raise ParameterError(f"unknown IQM {unknown[0]!r}. {did_you_mean(unknown[0], names)}")
-        names = list(selected)
+        raise ParameterError("{0} needs a PCA and a between factor: give {1} and {2}", Param("standardise_within", True),
+                             Param("reduce", "pca"), Param("between"))
+    if named:
         max_missing_share = max_identical_share = 1.0
-    values = paired.values[:, :, [paired.iqms.index(name) for name in names]]
-    pooled = pd.DataFrame(values.reshape(-1, len(names)), columns=names)
+    names = list(paired.iqms)
+    pooled = pd.DataFrame(paired.values.reshape(-1, len(names)), columns=names)
     screen = screen_iqms(pooled, modality=modality, max_missing_share=max_missing_share,
                          max_identical_share=max_identical_share)
     excluded = [(row.iqm, row.reason, row.detail) for row in screen.itertuples() if not row.kept]
     kept = screen.loc[screen.kept, "iqm"].tolist()
-
-    def columns(subset):
-        return values[:, :, [names.index(name) for name in subset]]
-
-    complete = ~np.isnan(columns(kept)).any(axis=(1, 2))
-    if complete.sum() < 2:
-        raise InsufficientDataError("fewer than two participants have every kept IQM under every condition")
-    participants = [p for p, ok in zip(paired.participants, complete) if ok]
-    dropped = [(p, "missing value in a kept IQM") for p, ok in zip(paired.participants, complete) if not ok]
-    values = values[complete]
-
-    for name in list(kept) if len(paired.conditions) > 1 else []:  # one condition: a reference, nothing to compare
-        contrasts = columns([name])[:, :1, 0] - columns([name])[:, 1:, 0]
-        if np.all(contrasts == 0):
+    for name in kept[:] if len(paired.conditions) > 1 else []:  # one condition: a reference, nothing to compare
+        column = paired.values[:, :, names.index(name)]
+        contrasts = column[:, :1] - column[:, 1:]
+        present = ~np.isnan(contrasts).any(axis=1)
+        if present.sum() < 2:
+            excluded.append((name, "missing", f"{present.sum()} participant(s) have it under every condition; tests need 2"))
+        elif np.all(contrasts[present] == 0):
             excluded.append((name, "no_difference", "identical under every condition for every participant"))
-        elif np.any(np.ptp(contrasts, axis=0) <= CONSTANT_TOLERANCE * np.abs(columns([name])).max()):
+        elif np.any(np.ptp(contrasts[present], axis=0) <= CONSTANT_TOLERANCE * np.nanmax(np.abs(column))):
             excluded.append((name, "constant_difference", "the same difference for every participant: no variance to test against"))
         else:
             continue
         kept.remove(name)
-    first = paired.conditions[0]
-    checks = [("pooled values", "images", lambda subset: columns(subset).reshape(-1, len(subset)))]
-    checks += [
-        (f"differences {first} - {other}", "pairs", lambda subset, j=j: columns(subset)[:, 0] - columns(subset)[:, j])
-        for j, other in enumerate(paired.conditions[1:], start=1)
-    ]
-    for where, rows, matrix_of in checks:
-        matrix = matrix_of(kept)
-        if len(matrix) <= len(kept):  # dependencies forced by the shape say nothing about the IQMs
-            if reduce == "pca":
-                continue
-            raise InsufficientDataError(
-                f"{len(matrix)} {rows} for {len(kept)} IQMs after preparation: too few to estimate their "
-                "covariance. Reduce the IQMs with --reduce pca, or name fewer with --iqms."
-            )
-        kept, dependent = independent_columns(matrix, kept)
-        excluded += [(name, "linear_dependence", f"{detail}, in the {where}") for name, detail in dependent.items()]
-
-    between = paired.between.loc[participants] if paired.between is not None else None
-    all_dropped = pd.concat([paired.dropped, pd.DataFrame(dropped, columns=["participant", "reason"])], ignore_index=True)
-    prepared = PairedIQMs(tuple(participants), paired.conditions, tuple(kept), columns(kept), between, all_dropped)
+    analysed = paired.with_values(paired.values[:, :, [names.index(name) for name in kept]], kept)
+    kept, dependent = _independent(analysed.complete())
+    excluded += dependent
+    analysed = analysed.with_values(analysed.values[:, :, [analysed.iqms.index(name) for name in kept]], kept)
+    complete, left_out = analysed.complete(), _left_out(analysed)  # dropping a measure can only add participants
+    kept_values = analysed
     reduction = None
     if reduce == "pca":
+        if complete.n < 3 or not kept:
+            raise InsufficientDataError(f"a PCA needs at least 3 participants with every measure under every condition, and "
+                                        f"{complete.n} have them: analyse without {{0}}", Param("reduce", "pca"))
         reference = None if fit_on is None else paired.conditions.index(fit_on)
-        z = standardise(prepared.values, fit_on=reference, groups=between.to_numpy() if standardise_within else None)
+        groups = complete.between.to_numpy() if standardise_within else None
+        z = standardise(complete.values, fit_on=reference, groups=groups)
         scores, loadings, explained = pca_reduce(z, kept, fit_on=reference, rule=pca_rule)
-        prepared = prepared.with_values(scores, loadings.columns)
+        complete = complete.with_values(scores, loadings.columns)
+        analysed = complete
         reduction = {
             "loadings": loadings, "explained": explained, "fit_on": fit_on or "all conditions pooled",
-            "rule": pca_rule, "standardised_within": between.name if standardise_within else None,
+            "rule": pca_rule, "standardised_within": complete.between.name if standardise_within else None,
         }
-    return PreparedIQMs(prepared, pd.DataFrame(excluded, columns=EXCLUDED_COLUMNS), reduction)
+    return PreparedIQMs(kept_values, analysed, complete, pd.DataFrame(excluded, columns=EXCLUDED_COLUMNS), left_out, reduction)
+
+
+def _left_out(analysed: PairedIQMs) -> pd.DataFrame:
+    """Participants missing an analysed measure under some condition, and which measures."""
+    missing = np.isnan(analysed.values).any(axis=1)  # participants x measures
+    rows = [(p, "missing " + ", ".join(name for name, gone in zip(analysed.iqms, row) if gone))
+            for p, row in zip(analysed.participants, missing) if row.any()]
+    return pd.DataFrame(rows, columns=["participant", "reason"])
+
+
+def _independent(complete: PairedIQMs) -> tuple[list[str], list[tuple[str, str, str]]]:
+    """Measures kept after the rank checks on the pooled values and the differences (skipped
+    when the shape alone forces a dependency: the multivariate tests then refuse with the reason)."""
+    kept, excluded = list(complete.iqms), []
+    values = complete.values
+    first = complete.conditions[0]
+    checks = [("pooled values", lambda columns: values[:, :, columns].reshape(-1, len(columns)))]
+    checks += [(f"differences {first} - {other}", lambda columns, j=j: values[:, 0, columns] - values[:, j, columns])
+               for j, other in enumerate(complete.conditions[1:], start=1)]
+    for where, matrix_of in checks:
+        matrix = matrix_of([complete.iqms.index(name) for name in kept])
+        if len(matrix) <= len(kept) or not kept:
+            continue
+        kept, dependent = independent_columns(matrix, kept)
+        excluded += [(name, "linear_dependence", f"{detail}, in the {where}") for name, detail in dependent.items()]
+    return kept, excluded

@@ -2,6 +2,8 @@
 
 Input: one row per rating with ``rater``, ``participant``, ``condition``, ``presentation``,
 ``rating`` (and ``artifacts``, ';'-joined labels). Effects are first minus second condition.
+Repeated presentations of an image are chosen first (:func:`choose_presentations`); rating
+differences are rounded to :data:`RATING_DECIMALS` decimals before they are ranked.
 Checked against R 4.2 (``lme4::lmer(REML = FALSE)``, ``car::Anova`` with sphericity
 corrections): ``tests/stats/reference/ratings.R``.
 
@@ -18,12 +20,17 @@ import warnings
 import numpy as np
 import pandas as pd
 import statsmodels.formula.api as smf
-from scipy import stats
 from statsmodels.stats.anova import AnovaRM
-from statsmodels.stats.contingency_tables import mcnemar
 
 from ..errors import InsufficientDataError, ParameterError
+from .decisions import decision_table, tables
+from .distributions import binomial_two_sided, chi2_sf, f_sf, norm_quantile
 from .univariate import adjust, per_iqm_tests
+
+#: Rating differences are rounded to this many decimals before ranking: ratings such as 2.55 and
+#: their means then give the zeros and ties of exact arithmetic, not of floating-point noise.
+RATING_DECIMALS = 9
+PRESENTATION_POLICIES = ("first", "random", "mean", "all")
 
 MODEL_COLUMNS = [
     "model", "effect", "estimate", "se", "ci_lower", "ci_upper", "chi2", "df", "p_value", "p_fdr",
@@ -50,6 +57,25 @@ def _check(ratings: pd.DataFrame, conditions) -> tuple[str, str, pd.DataFrame]:
 def _first_presentations(ratings: pd.DataFrame) -> pd.DataFrame:
     """Each image's first presentation only (all rows when presentations are not numbered)."""
     return ratings[ratings["presentation"].astype(int) == 1] if "presentation" in ratings else ratings
+
+
+def choose_presentations(ratings: pd.DataFrame, policy: str = "first", *, seed: int = 0) -> pd.DataFrame:
+    """One rating per rater, participant and condition from repeated presentations of an image:
+    'first' keeps presentation 1, 'random' a seeded random one, 'mean' the mean rating (the
+    first presentation's artifacts); 'all' keeps every rating as its own observation.
+    Presentations are numbered in the order the ratings appear in the input (``analyse_ratings``)."""
+    if policy == "all" or "presentation" not in ratings:
+        return ratings
+    keys = ["rater", "participant", "condition"]
+    if policy == "first":
+        return ratings[ratings["presentation"].astype(int) == 1]
+    if policy == "random":
+        order = pd.Series(np.random.default_rng(seed).permutation(len(ratings)), index=ratings.index)
+        return ratings.assign(_order=order).sort_values("_order").drop_duplicates(keys).drop(columns="_order").sort_index()
+    if policy == "mean":
+        means = ratings.groupby(keys, sort=False)["rating"].transform("mean")
+        return _first_presentations(ratings.assign(rating=means))
+    raise ParameterError(f"repeats={policy!r}: choose one of {', '.join(PRESENTATION_POLICIES)}")
 
 
 def rating_models(ratings: pd.DataFrame, conditions, *, threshold: float = 2.45, confidence: float = 0.95) -> pd.DataFrame:
@@ -95,7 +121,7 @@ def likelihood_ratio_test(data: pd.DataFrame, *, crossed: bool, name: str = "the
     if not (np.isfinite(full.llf) and np.isfinite(null.llf)):
         raise InsufficientDataError(f"the mixed model for {name} did not converge")
     chi2 = max(0.0, 2 * (full.llf - null.llf))
-    return full, chi2, float(stats.chi2.sf(chi2, 1))
+    return full, chi2, float(chi2_sf(chi2, 1))
 
 
 def _fit(name: str, data: pd.DataFrame, *, crossed: bool, confidence: float) -> dict:
@@ -106,7 +132,7 @@ def _fit(name: str, data: pd.DataFrame, *, crossed: bool, confidence: float) -> 
         variances = {"participant": float(full.cov_re.iloc[0, 0])}
     estimate = float(full.fe_params["effect"])
     se = _gls_standard_error(data, variances, float(full.scale))
-    half = stats.norm.ppf(0.5 + confidence / 2) * se
+    half = norm_quantile(0.5 + confidence / 2) * se
     return {
         "model": name, "effect": "condition", "estimate": estimate, "se": se,
         "ci_lower": estimate - half, "ci_upper": estimate + half, "chi2": chi2, "df": 1,
@@ -182,9 +208,9 @@ def _sphericity(scores: np.ndarray, f: float, df1: float, df2: float) -> dict:
     rho = 1 - (2 * k**2 + k + 2) / (6 * k * df)
     omega = (k + 2) * (k - 1) * (k - 2) * (2 * k**3 + 6 * k**2 + 3 * k + 2) / (288 * (df * k * rho) ** 2)
     z, freedom = -df * rho * np.log(w), k * (k + 1) / 2 - 1
-    first, second = stats.chi2.sf(z, freedom), stats.chi2.sf(z, freedom + 4)
+    first, second = chi2_sf(z, freedom), chi2_sf(z, freedom + 4)
     return {
-        "gg_epsilon": epsilon, "p_gg": float(stats.f.sf(f, df1 * epsilon, df2 * epsilon)),
+        "gg_epsilon": epsilon, "p_gg": float(f_sf(f, df1 * epsilon, df2 * epsilon)),
         "mauchly_w": w, "p_mauchly": float(first + omega * (second - first)),
     }
 
@@ -209,16 +235,15 @@ def icc(matrix: np.ndarray) -> dict:
     }
 
 
-def agreement(ratings: pd.DataFrame, conditions, *, threshold: float = 2.45) -> pd.DataFrame:
+def agreement(ratings: pd.DataFrame, conditions, *, retest: pd.DataFrame | None = None) -> pd.DataFrame:
     """Agreement of ratings, long format (columns :data:`AGREEMENT_COLUMNS`).
 
     - ``bland_altman`` per rater and for the raters' mean: bias, SD and limits of agreement of the
       participants' mean ratings, first minus second condition, with the paired t and Wilcoxon p;
     - ``icc_conditions``: ICC(A,1) and ICC(C,1) between a participant's two conditions, per rater;
-    - ``test_retest``: ICC(A,1) between first and second presentations of the same image, per rater;
-    - ``inter_rater``: ICC(A,1) across raters, per condition;
-    - ``decision_flips``: per rater, how many participants are poor/exclude (rating <= threshold,
-      first presentation) under both, only the first, only the second or neither condition.
+    - ``test_retest``: ICC(A,1) between first and second presentations of the same image, per
+      rater, from ``retest`` (every presentation; default ``ratings``);
+    - ``inter_rater``: ICC(A,1) across raters, per condition.
     """
     first, second, data = _check(ratings, conditions)
     wide = participant_means(ratings, conditions)
@@ -226,36 +251,49 @@ def agreement(ratings: pd.DataFrame, conditions, *, threshold: float = 2.45) -> 
     a = wide[first][raters].assign(**{"all raters": wide[first][raters].mean(axis=1)})
     b = wide[second][raters].assign(**{"all raters": wide[second][raters].mean(axis=1)})
     rows = []
-    tests = per_iqm_tests(a, b, bootstrap=0)
+    tests = per_iqm_tests(a, b, bootstrap=0, decimals=RATING_DECIMALS)
     for row in tests.itertuples():
         for statistic in ("bias", "sd_diff", "loa_lower", "loa_upper", "p_t", "w", "p_w"):
             rows.append(("bland_altman", row.iqm, statistic, getattr(row, statistic), row.n, f"{first} - {second}, participants' means"))
     for rater in raters:
         result = icc(np.column_stack([a[rater], b[rater]]))
         rows += [("icc_conditions", rater, name, result[name], result["n"], f"{first} vs {second}") for name in ("icc_a1", "icc_c1")]
-    if "presentation" in data and (data["presentation"].astype(int) > 1).any():
-        repeated = data.pivot_table(index=["rater", "participant", "condition"], columns="presentation", values="rating").dropna()
+    retest = _check(retest, conditions)[2] if retest is not None else data
+    if "presentation" in retest and (retest["presentation"].astype(int) > 1).any():
+        repeated = retest.pivot_table(index=["rater", "participant", "condition"], columns="presentation", values="rating").dropna()
         for rater, part in repeated.groupby(level="rater"):
             result = icc(part[[1, 2]].to_numpy())
             rows.append(("test_retest", rater, "icc_a1", result["icc_a1"], result["n"], "presentation 1 vs 2"))
     for condition in (first, second):
         result = icc(wide[condition][raters].to_numpy())
         rows.append(("inter_rater", "all raters", f"icc_a1_{condition}", result["icc_a1"], result["n"], f"{len(raters)} raters"))
-    poor = _first_presentations(data).pivot_table(index=["rater", "participant"], columns="condition", values="rating").dropna() <= threshold
-    for rater, part in poor.groupby(level="rater"):
-        counts = {
-            "poor_both": int((part[first] & part[second]).sum()), "poor_first_only": int((part[first] & ~part[second]).sum()),
-            "poor_second_only": int((~part[first] & part[second]).sum()), "poor_neither": int((~part[first] & ~part[second]).sum()),
-        }
-        rows += [("decision_flips", rater, name, value, len(part), f"rating <= {threshold:g}, first: {first}") for name, value in counts.items()]
     return pd.DataFrame(rows, columns=AGREEMENT_COLUMNS)
+
+
+def threshold_decisions(ratings: pd.DataFrame, conditions, *, threshold: float = 2.45):
+    """The manual QC decision in the schema of ``compare``'s decisions: a participant's image is
+    excluded by a rater when rated at or below ``threshold`` (rule ``ratings:<threshold>:<rater>``),
+    and by the raters together when their mean rating is (``ratings:<threshold>``). Returns
+    (decisions, flips) (:mod:`iqmstats.stats.decisions`)."""
+    first, second, data = _check(ratings, conditions)
+    means = data.pivot_table(index=["rater", "participant"], columns="condition", values="rating", aggfunc="mean")
+    results = []
+    for rater, part in means.groupby(level="rater"):
+        part = part.droplevel("rater")
+        results.append(decision_table(f"ratings:{threshold:g}:{rater}", part[first].le(threshold).where(part[first].notna()),
+                                      part[second].le(threshold).where(part[second].notna()), (first, second)))
+    overall = means.groupby(level="participant").mean()
+    results.append(decision_table(f"ratings:{threshold:g}", overall[first].le(threshold).where(overall[first].notna()),
+                                  overall[second].le(threshold).where(overall[second].notna()), (first, second)))
+    return tables(results)
 
 
 def artifact_tests(ratings: pd.DataFrame, conditions) -> pd.DataFrame:
     """Per artifact label: how often it was ticked under each condition (pairs = rater x participant,
     first presentation) and McNemar's exact test of the discordant pairs, with FDR across labels."""
     first, second, data = _check(ratings, conditions)
-    data = _first_presentations(data)
+    if data.duplicated(["rater", "participant", "condition"]).any():  # every presentation kept: pair the first ones
+        data = _first_presentations(data)
     labels = sorted({label for text in data["artifacts"].fillna("") for label in str(text).split(";") if label})
     ticked = pd.DataFrame({label: data["artifacts"].fillna("").str.split(";").map(lambda ls, lab=label: lab in ls) for label in labels})
     ticked[["rater", "participant", "condition"]] = data[["rater", "participant", "condition"]].astype(str).to_numpy()
@@ -264,8 +302,7 @@ def artifact_tests(ratings: pd.DataFrame, conditions) -> pd.DataFrame:
         pairs = ticked.pivot_table(index=["rater", "participant"], columns="condition", values=label, aggfunc="max").dropna()
         in_a, in_b = pairs[first].astype(bool), pairs[second].astype(bool)
         only_a, only_b = int((in_a & ~in_b).sum()), int((~in_a & in_b).sum())
-        table = [[int((in_a & in_b).sum()), only_a], [only_b, int((~in_a & ~in_b).sum())]]
-        p = float(mcnemar(table, exact=True).pvalue) if only_a + only_b else 1.0
+        p = binomial_two_sided(only_a, only_a + only_b)
         rows.append((label, len(pairs), int(in_a.sum()), int(in_b.sum()), only_a, only_b, p))
     result = pd.DataFrame(rows, columns=ARTIFACT_COLUMNS[:-1])
     result["p_fdr"] = adjust(result["p_value"].to_numpy(), "fdr_bh")

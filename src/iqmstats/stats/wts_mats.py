@@ -32,9 +32,9 @@ from __future__ import annotations
 
 import numpy as np
 import pandas as pd
-from scipy import stats
 
 from ..errors import InsufficientDataError, ParameterError
+from .distributions import chi2_sf
 from .multivariate import MULTIVARIATE_COLUMNS
 
 
@@ -61,7 +61,7 @@ def wts_mats(
     *,
     factor: str = "between",
     resamples: int = 10_000,
-    random_state: int = 0,
+    seed: int = 0,
 ) -> pd.DataFrame:
     """WTS and MATS of the condition effect (and, with ``groups``, the between factor and the
     interaction) for ``values`` of shape (participants, conditions, IQMs); rows of
@@ -71,11 +71,16 @@ def wts_mats(
     if values.ndim != 3 or values.shape[1] < 2:
         raise ParameterError("values must be (participants, conditions, IQMs) with two or more conditions")
     n, t, p = values.shape
-    labels = np.zeros(n, dtype=int) if groups is None else pd.factorize(pd.Series(np.asarray(groups)).astype(str), sort=True)[0]
+    if groups is None:
+        labels, levels = np.zeros(n, dtype=int), np.array(["all"])
+    else:
+        labels, levels = pd.factorize(pd.Series(np.asarray(groups)).astype(str), sort=True)
     members = [values[labels == level].reshape(-1, t * p) for level in range(labels.max() + 1)]
     sizes = np.array([len(m) for m in members])
     if sizes.min() < 2:
-        raise InsufficientDataError("every group needs at least two participants")
+        small = [str(level) for level, size in zip(levels, sizes) if size < 2]
+        raise InsufficientDataError(f"{factor} level(s) {', '.join(small)} have fewer than two participants; "
+                                    "every level needs at least two")
     means = np.concatenate([m.mean(axis=0) for m in members])
     covariances = [np.cov(m, rowvar=False).reshape(t * p, t * p) for m in members]
     wts_valid = bool(sizes.min() > t * p)
@@ -87,7 +92,7 @@ def wts_mats(
     ]
     observed = [_quadratic_form(basis, means, covariances, sizes, diagonal) for _, _, basis, diagonal in tests]
     above = np.zeros(len(tests))
-    rng = np.random.default_rng(random_state)
+    rng = np.random.default_rng(seed)
     chunk = max(1, 2_000_000 // (t * p) ** 2)  # bounds memory: chunk x d x d per group
     for start in range(0, resamples, chunk):
         boot_means, boot_covs = _bootstrap_draws(covariances, sizes, min(chunk, resamples - start), rng)
@@ -100,9 +105,9 @@ def wts_mats(
     for (effect, statistic, basis, _), value, count in zip(tests, observed, above):
         resampled = count / resamples if resamples else np.nan
         df = float(len(basis)) if statistic == "wts" else np.nan
-        chi2_p = float(stats.chi2.sf(value, df)) if statistic == "wts" else np.nan
+        chi2_p = float(chi2_sf(value, df)) if statistic == "wts" else np.nan
         rows.append(("wts_mats", design, effect, statistic, float(value), np.nan, df, np.nan, chi2_p,
-                     resampled, resamples, n, p))
+                     resampled, resamples, n, p, ""))
     return pd.DataFrame(rows, columns=MULTIVARIATE_COLUMNS)
 
 

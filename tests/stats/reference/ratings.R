@@ -1,7 +1,7 @@
 # Reference values for iqmstats' ratings analysis, from the bundled S1 table with lme4 (ML) and
 # base R / car. Conditions from S1's own `defaced` column (0 original, 1 defaced); effects are
 # original minus defaced. Run from the repository root:  Rscript tests/stats/reference/ratings.R
-# Writes tests/stats/reference/ratings_{lme,rm_anova}.csv. R 4.2.2, lme4 1.1 (Debian packages).
+# Writes tests/stats/reference/ratings_{lme,lme_first,rm_anova}.csv. R 4.2.2, lme4 1.1 (Debian packages).
 suppressMessages({library(lme4); library(car)})
 s1 <- read.delim("src/iqmstats/examples/data/ixi-defacing/S1_Data.tsv", colClasses = "character")
 s1$rating <- as.numeric(s1$rating)
@@ -28,6 +28,12 @@ poor <- s1[s1$rating <= 2.45, ]
 rows[[length(rows) + 1]] <- fit_pair(poor, rating ~ condition + (1 | subject) + (1 | rater_id), rating ~ 1 + (1 | subject) + (1 | rater_id), "poor/exclude ratings")
 write.csv(do.call(rbind, rows), "tests/stats/reference/ratings_lme.csv", row.names = FALSE)
 
+# The study's published analysis: each rater's first presentation of an image only, "first" in the
+# order the export lists the ratings (iqmstats' repeats = "first"): chi2(1) = 6.28, p = 0.012.
+first <- s1[!duplicated(s1[, c("rater_id", "subject", "defaced")]), ]
+write.csv(fit_pair(first, rating ~ condition + (1 | subject) + (1 | rater_id), rating ~ 1 + (1 | subject) + (1 | rater_id),
+                   "all raters, first presentations"), "tests/stats/reference/ratings_lme_first.csv", row.names = FALSE)
+
 # Repeated-measures ANOVA condition x rater on participants' mean ratings (over presentations)
 means <- aggregate(rating ~ subject + condition + rater_id, data = s1, FUN = mean)
 means$cell <- paste(means$condition, means$rater_id, sep = ".")
@@ -50,4 +56,4 @@ for (e in rownames(gg)) {
   out[out$effect == e, "p_mauchly"] <- mauchly[e, "p-value"]
 }
 write.csv(out, "tests/stats/reference/ratings_rm_anova.csv", row.names = FALSE)
-cat("wrote ratings_lme.csv and ratings_rm_anova.csv\n")
+cat("wrote ratings_lme.csv, ratings_lme_first.csv and ratings_rm_anova.csv\n")
