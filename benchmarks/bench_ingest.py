@@ -138,10 +138,15 @@ def main() -> None:
                 "iqmstats read_iqms (default jobs)": timed(count_iqmstats, root, None),
             }
             rates = {name: done / seconds for name, (seconds, done) in runs.items()}
-            floor_rate, seed_rate = rates["floor (walk + read bytes)"], rates["seed notebook loop (json.load + get_key)"]
+            floor_rate, seed_rate = (
+                rates["floor (walk + read bytes)"],
+                rates["seed notebook loop (json.load + get_key)"],
+            )
             for name, (seconds, done) in runs.items():
-                print(f"| {n:,} | {name} | {done:,} | {seconds:.2f} | {rates[name]:,.0f} | "
-                      f"{floor_rate / rates[name]:.1f} | {rates[name] / seed_rate:.1f} |")
+                print(
+                    f"| {n:,} | {name} | {done:,} | {seconds:.2f} | {rates[name]:,.0f} | "
+                    f"{floor_rate / rates[name]:.1f} | {rates[name] / seed_rate:.1f} |"
+                )
         finally:
             shutil.rmtree(root)
 

@@ -88,11 +88,15 @@ def main() -> None:
     for name, seconds in rows:
         print(f"| {name} | {seconds:.2f} |")
     total = rows[0][1] + rows[3][1] + rows[5][1]
-    print(f"\nper-IQM table + permutation test + WTS/MATS (study design): {total:.2f} s; "
-          f"bootstrap CIs {baseline / ours:.0f}x faster than scipy per IQM; "
-          f"permutations {loop * 10 / rows[3][1]:.0f}x faster than the refit loop\n")
+    print(
+        f"\nper-IQM table + permutation test + WTS/MATS (study design): {total:.2f} s; "
+        f"bootstrap CIs {baseline / ours:.0f}x faster than scipy per IQM; "
+        f"permutations {loop * 10 / rows[3][1]:.0f}x faster than the refit loop\n"
+    )
 
-    print("| n pairs | per-IQM table | Hotelling + permutations | WTS/MATS (9 x 3 sites) | peak memory (tracemalloc) | max RSS |")
+    print(
+        "| n pairs | per-IQM table | Hotelling + permutations | WTS/MATS (9 x 3 sites) | peak memory (tracemalloc) | max RSS |"
+    )
     print("|---|---|---|---|---|---|")
     for n in (10_000, 100_000):
         a, b, sites = workload(n, 58, seed=1)
@@ -105,7 +109,9 @@ def main() -> None:
         peak = tracemalloc.get_traced_memory()[1]
         tracemalloc.stop()
         rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-        print(f"| {n:,} | {t_table:.1f} s | {t_perm:.1f} s | {t_wts:.1f} s | {peak / 2**20:,.0f} MiB | {rss:,.0f} MiB |")
+        print(
+            f"| {n:,} | {t_table:.1f} s | {t_perm:.1f} s | {t_wts:.1f} s | {peak / 2**20:,.0f} MiB | {rss:,.0f} MiB |"
+        )
 
 
 if __name__ == "__main__":

@@ -44,10 +44,17 @@ def ixi_paired(ixi_unblinded):
     from iqmstats.pairing import pair_iqms
     from iqmstats.selection import select_images
 
-    chosen = select_images(ixi_unblinded.data, measures=ixi_unblinded.iqms, participant="participant", condition="condition",
-                           conditions=("original", "defaced"), between="site")
-    return pair_iqms(chosen.rows, measures=ixi_unblinded.iqms, conditions=chosen.conditions, between="site",
-                     dropped=chosen.dropped)
+    chosen = select_images(
+        ixi_unblinded.data,
+        measures=ixi_unblinded.iqms,
+        participant="participant",
+        condition="condition",
+        conditions=("original", "defaced"),
+        between="site",
+    )
+    return pair_iqms(
+        chosen.rows, measures=ixi_unblinded.iqms, conditions=chosen.conditions, between="site", dropped=chosen.dropped
+    )
 
 
 @pytest.fixture(scope="session")

@@ -55,11 +55,14 @@ def test_icvs_sum_to_one_in_the_study_data(s2):
     assert icvs.max_residual(s2) < 1e-12
 
 
-@pytest.mark.parametrize("target, parts", [
-    ("snr_total", ["snr_csf", "snr_gm", "snr_wm"]),
-    ("snrd_total", ["snrd_csf", "snrd_gm", "snrd_wm"]),
-    ("fwhm_avg", ["fwhm_x", "fwhm_y", "fwhm_z"]),
-])
+@pytest.mark.parametrize(
+    "target, parts",
+    [
+        ("snr_total", ["snr_csf", "snr_gm", "snr_wm"]),
+        ("snrd_total", ["snrd_csf", "snrd_gm", "snrd_wm"]),
+        ("fwhm_avg", ["fwhm_x", "fwhm_y", "fwhm_z"]),
+    ],
+)
 def test_totals_are_means_of_parts_in_the_study_data(s2, target, parts):
     mean = (s2[parts[0]] + s2[parts[1]] + s2[parts[2]]) / 3
     assert np.max(np.abs(mean - s2[target]) / s2[target]) < 1e-12

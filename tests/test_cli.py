@@ -30,7 +30,10 @@ def test_read_refuses_to_replace_outputs_unless_forced(tmp_path, capsys):
     sidecar.write_text("mine")
     args = ["read", str(DATA / "group_T1w.tsv"), "--out", str(tmp_path / "iqms.tsv"), "--quiet"]
     assert main(args) == 1
-    assert capsys.readouterr().err == f"iqmstats: error: {sidecar} exists; choose another path or pass --force to replace it\n"
+    assert (
+        capsys.readouterr().err
+        == f"iqmstats: error: {sidecar} exists; choose another path or pass --force to replace it\n"
+    )
     assert not (tmp_path / "iqms.tsv").exists() and sidecar.read_text() == "mine"
     assert main([*args, "--force"]) == 0
     assert json.loads(sidecar.read_text())["n_images"] == 4

@@ -23,15 +23,39 @@ QUICK = dict(permutations=999, bootstrap=999)
 @pytest.fixture(scope="module")
 def outputs(tmp_path_factory):
     out = tmp_path_factory.mktemp("compare")
-    assert main(["compare", STUDY, *KEY, "--between", "site", "--permutations", "999", "--bootstrap", "999",
-                 "--out", str(out), "--quiet", "--no-report"]) == 0
+    assert (
+        main(
+            [
+                "compare",
+                STUDY,
+                *KEY,
+                "--between",
+                "site",
+                "--permutations",
+                "999",
+                "--bootstrap",
+                "999",
+                "--out",
+                str(out),
+                "--quiet",
+                "--no-report",
+            ]
+        )
+        == 0
+    )
     return out
 
 
 def test_outputs_and_column_contract(outputs):
     assert sorted(p.name for p in outputs.iterdir()) == [
-        "decision_flips.tsv", "decisions.tsv", "excluded_iqms.tsv", "multivariate.tsv", "paired_iqms.tsv",
-        "per_iqm.tsv", "provenance.json"]
+        "decision_flips.tsv",
+        "decisions.tsv",
+        "excluded_iqms.tsv",
+        "multivariate.tsv",
+        "paired_iqms.tsv",
+        "per_iqm.tsv",
+        "provenance.json",
+    ]
     per_iqm = pd.read_csv(outputs / "per_iqm.tsv", sep="\t")
     assert list(per_iqm.columns[: len(PER_IQM_COLUMNS)]) == PER_IQM_COLUMNS and len(per_iqm) == 53
     multivariate = pd.read_csv(outputs / "multivariate.tsv", sep="\t")
@@ -65,11 +89,23 @@ def test_provenance_records_inputs_parameters_and_audit(outputs):
 
 
 def test_the_cli_writes_what_the_api_writes(outputs, tmp_path):
-    result = iqmstats.compare(STUDY, key=str(example_path("ixi-key")), key_map={"non_defaced": "original"},
-                              conditions=["original", "defaced"], between="site", **QUICK)
+    result = iqmstats.compare(
+        STUDY,
+        key=str(example_path("ixi-key")),
+        key_map={"non_defaced": "original"},
+        conditions=["original", "defaced"],
+        between="site",
+        **QUICK,
+    )
     result.write(tmp_path)
-    for name in ("per_iqm.tsv", "multivariate.tsv", "excluded_iqms.tsv", "paired_iqms.tsv", "decisions.tsv",
-                 "decision_flips.tsv"):
+    for name in (
+        "per_iqm.tsv",
+        "multivariate.tsv",
+        "excluded_iqms.tsv",
+        "paired_iqms.tsv",
+        "decisions.tsv",
+        "decision_flips.tsv",
+    ):
         assert (tmp_path / name).read_bytes() == (outputs / name).read_bytes(), name
     api, cli = (json.loads((folder / "provenance.json").read_text()) for folder in (tmp_path, outputs))
     for provenance in (api, cli):
@@ -79,14 +115,21 @@ def test_the_cli_writes_what_the_api_writes(outputs, tmp_path):
 
 def test_the_same_data_gives_the_same_analysis_whatever_its_container():
     from_path = iqmstats.compare(STUDY, participant="sub", condition="defaced", conditions=["0", "1"], **QUICK)
-    from_table = iqmstats.compare(iqmstats.read(STUDY), participant="sub", condition="defaced", conditions=["0", "1"], **QUICK)
-    from_frame = iqmstats.compare(pd.read_csv(STUDY), participant="sub", condition="defaced", conditions=[0, 1], **QUICK)
+    from_table = iqmstats.compare(
+        iqmstats.read(STUDY), participant="sub", condition="defaced", conditions=["0", "1"], **QUICK
+    )
+    from_frame = iqmstats.compare(
+        pd.read_csv(STUDY), participant="sub", condition="defaced", conditions=[0, 1], **QUICK
+    )
     for other in (from_table, from_frame):
         pd.testing.assert_frame_equal(other.per_iqm, from_path.per_iqm)
         pd.testing.assert_frame_equal(other.multivariate, from_path.multivariate)
         pd.testing.assert_frame_equal(other.excluded, from_path.excluded)
     assert "fber" in set(from_frame.excluded.iqm)  # the -1 sentinel is masked in a DataFrame too
-    assert set(from_frame.paired.condition) == {"0", "1"} and not from_frame.paired.participant.str.contains(".", regex=False).any()
+    assert (
+        set(from_frame.paired.condition) == {"0", "1"}
+        and not from_frame.paired.participant.str.contains(".", regex=False).any()
+    )
     pd.testing.assert_frame_equal(from_frame.paired, from_path.paired)
 
 
@@ -94,8 +137,10 @@ def test_measures_means_analyse_these_whatever_the_container():
     chosen = ["cjv", "efc", "snr_wm", "fber"]
     for data in (STUDY, iqmstats.read(STUDY), pd.read_csv(STUDY)):
         result = iqmstats.compare(data, participant="sub", condition="defaced", measures=chosen, **QUICK)
-        assert result.per_iqm.iqm.tolist() == ["cjv", "efc", "fber", "snr_wm"] and (result.per_iqm.set_index("iqm").n == [
-            579, 579, 87, 579]).all()  # fber: 87 pairs without its -1 sentinel
+        assert (
+            result.per_iqm.iqm.tolist() == ["cjv", "efc", "fber", "snr_wm"]
+            and (result.per_iqm.set_index("iqm").n == [579, 579, 87, 579]).all()
+        )  # fber: 87 pairs without its -1 sentinel
 
 
 def test_typed_round_trip_keeps_labels_strings_and_numbers_exact(tmp_path):
@@ -116,8 +161,25 @@ def test_shuffled_pairs_trigger_the_warning(ixi_unblinded, tmp_path, capsys):
     data.loc[defaced, "participant"] = np.random.default_rng(2).permutation(data.loc[defaced, "participant"].to_numpy())
     table = tmp_path / "shuffled.tsv"
     data.drop(columns=["presentation"]).to_csv(table, sep="\t", index=False)
-    assert main(["compare", str(table), "--conditions", "original,defaced", "--permutations", "0", "--bootstrap", "0",
-                 "--out", str(tmp_path / "out"), "--quiet", "--no-report"]) == 0
+    assert (
+        main(
+            [
+                "compare",
+                str(table),
+                "--conditions",
+                "original,defaced",
+                "--permutations",
+                "0",
+                "--bootstrap",
+                "0",
+                "--out",
+                str(tmp_path / "out"),
+                "--quiet",
+                "--no-report",
+            ]
+        )
+        == 0
+    )
     assert "WARNING: the pairing audit says misaligned" in capsys.readouterr().err
     assert json.loads((tmp_path / "out" / "provenance.json").read_text())["pairing_audit"]["verdict"] == "misaligned"
 
@@ -127,7 +189,17 @@ def test_too_few_participants_keep_the_per_measure_tests(ixi_unblinded, tmp_path
     few = data[data.participant.isin(sorted(data.participant.unique())[:30])]
     table = tmp_path / "few.tsv"
     few.to_csv(table, sep="\t", index=False)
-    args = ["compare", str(table), "--conditions", "original,defaced", "--permutations", "0", "--bootstrap", "0", "--no-report"]
+    args = [
+        "compare",
+        str(table),
+        "--conditions",
+        "original,defaced",
+        "--permutations",
+        "0",
+        "--bootstrap",
+        "0",
+        "--no-report",
+    ]
     assert main([*args, "--out", str(tmp_path / "a")]) == 0
     err = capsys.readouterr().err
     assert "not testable: 30 pairs for" in err and "--reduce pca" in err and "reduce=" not in err
@@ -141,7 +213,19 @@ def test_too_few_participants_keep_the_per_measure_tests(ixi_unblinded, tmp_path
 
 
 def test_outputs_are_not_replaced_without_force(outputs, capsys):
-    args = ["compare", STUDY, *KEY, "--permutations", "0", "--bootstrap", "0", "--out", str(outputs), "--quiet", "--no-report"]
+    args = [
+        "compare",
+        STUDY,
+        *KEY,
+        "--permutations",
+        "0",
+        "--bootstrap",
+        "0",
+        "--out",
+        str(outputs),
+        "--quiet",
+        "--no-report",
+    ]
     assert main(args) == 1
     assert "exists; choose another path or pass --force" in capsys.readouterr().err
     assert main([*args, "--force"]) == 0
@@ -153,11 +237,13 @@ def test_swapping_conditions_flips_signs_keeps_p(ixi_unblinded):
     np.testing.assert_allclose(backward.per_iqm["bias"], -forward.per_iqm["bias"], rtol=1e-12)
     f, b = (r.multivariate.set_index(["test", "statistic"]) for r in (forward, backward))
     assert b.loc[("hotelling_paired", "hotelling_t2"), "value"] == pytest.approx(
-        f.loc[("hotelling_paired", "hotelling_t2"), "value"], rel=1e-10)
+        f.loc[("hotelling_paired", "hotelling_t2"), "value"], rel=1e-10
+    )
 
 
 def test_two_conditions_found_are_used_in_sorted_order_and_said(ixi_unblinded):
     result = iqmstats.compare(ixi_unblinded, permutations=0, bootstrap=0)
     assert result.conditions == ["defaced", "original"]
     assert result.provenance["notes"] == [
-        "conditions not given: comparing defaced and original in sorted order (differences defaced - original)"]
+        "conditions not given: comparing defaced and original in sorted order (differences defaced - original)"
+    ]

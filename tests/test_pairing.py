@@ -19,8 +19,9 @@ def rescans_t1w():
 def _session_pairs(table, participants=None):
     data = table.data if participants is None else table.data[table.data.subject.isin(participants)]
     chosen = select_images(data, measures=table.iqms, participant="subject", condition="session")
-    paired = pair_iqms(chosen.rows, measures=table.iqms, participant="subject", condition="session",
-                       conditions=chosen.conditions)
+    paired = pair_iqms(
+        chosen.rows, measures=table.iqms, participant="subject", condition="session", conditions=chosen.conditions
+    )
     whole = [m for j, m in enumerate(paired.iqms) if not np.isnan(paired.values[:, :, j]).any()]
     return paired.complete(whole)
 
@@ -48,7 +49,9 @@ def _toy(rows):
 
 
 def test_repeated_presentations_policies():
-    toy = _toy([("p1", "a", 1, 1.0), ("p1", "b", 1, 2.0), ("p1", "b", 2, 4.0), ("p2", "a", 1, 5.0), ("p2", "b", 1, 6.0)])
+    toy = _toy(
+        [("p1", "a", 1, 1.0), ("p1", "b", 1, 2.0), ("p1", "b", 2, 4.0), ("p2", "a", 1, 5.0), ("p2", "b", 1, 6.0)]
+    )
 
     def chosen(**options):
         selection = select_images(toy, measures=["cjv"], participant="participant", condition="condition", **options)
@@ -67,7 +70,9 @@ def test_duplicates_and_unpaired_are_refused_or_dropped():
     with pytest.raises(PairingError, match="participant p1, condition a"):
         select_images(duplicate, measures=["cjv"], participant="participant", condition="condition")
     unpaired = _toy([("p1", "a", 1, 1.0), ("p1", "b", 1, 2.0), ("p2", "a", 1, 3.0)])
-    with pytest.raises(PairingError, match=r"1 participant\(s\) lack an image under some condition \(p2\).*drop_unpaired=True"):
+    with pytest.raises(
+        PairingError, match=r"1 participant\(s\) lack an image under some condition \(p2\).*drop_unpaired=True"
+    ):
         pair_iqms(unpaired, measures=["cjv"], conditions=["a", "b"])
     kept = pair_iqms(unpaired, measures=["cjv"], conditions=["a", "b"], drop_unpaired=True)
     assert kept.participants == ("p1",) and kept.dropped["participant"].tolist() == ["p2"]
@@ -75,15 +80,24 @@ def test_duplicates_and_unpaired_are_refused_or_dropped():
 
 def test_bad_parameters_name_what_is_valid(ixi_unblinded):
     with pytest.raises(ParameterError, match="Did you mean 'defaced'") as raised:
-        select_images(ixi_unblinded.data, measures=["cjv"], participant="participant", condition="condition",
-                      conditions=["original", "defacd"])
+        select_images(
+            ixi_unblinded.data,
+            measures=["cjv"],
+            participant="participant",
+            condition="condition",
+            conditions=["original", "defacd"],
+        )
     assert raised.value.parameter == "conditions"
     with pytest.raises(ParameterError, match="no column 'condtion'") as raised:
         select_images(ixi_unblinded.data, measures=["cjv"], participant="participant", condition="condtion")
     assert raised.value.parameter == "condition"
     with pytest.raises(PairingError, match="changes within participant"):
-        pair_iqms(_toy([("p1", "a", 1, 1.0), ("p1", "b", 1, 2.0)]).assign(site=["x", "y"]), measures=["cjv"],
-                  conditions=["a", "b"], between="site")
+        pair_iqms(
+            _toy([("p1", "a", 1, 1.0), ("p1", "b", 1, 2.0)]).assign(site=["x", "y"]),
+            measures=["cjv"],
+            conditions=["a", "b"],
+            between="site",
+        )
 
 
 def test_bold_with_tasks_and_runs_names_the_entities_that_vary():
@@ -120,8 +134,12 @@ def test_audit_on_the_pca_table_by_label_and_read_as_interleaved():
     pca[components] = pca[components].astype(float)
     by_label = pair_iqms(pca, measures=components, participant="sub", condition="defaced", conditions=["0", "1"])
     assert audit_pairing(by_label)["verdict"] == "aligned"
-    by_position = pca.assign(position=(np.arange(len(pca)) // 2).astype(str), slot=(np.arange(len(pca)) % 2).astype(str))
-    misread = pair_iqms(by_position, measures=components, participant="position", condition="slot", conditions=["0", "1"])
+    by_position = pca.assign(
+        position=(np.arange(len(pca)) // 2).astype(str), slot=(np.arange(len(pca)) % 2).astype(str)
+    )
+    misread = pair_iqms(
+        by_position, measures=components, participant="position", condition="slot", conditions=["0", "1"]
+    )
     audit = audit_pairing(misread)
     assert audit["verdict"] == "misaligned" and audit["identified"] == 0.0
 

@@ -43,20 +43,38 @@ def test_locked_plan_runs_as_registered(study, capsys):
     assert main(["plan", "lock", str(study / "plan.toml")]) == 0
     lock = json.loads((study / "plan.lock.json").read_text())
     assert len(lock["sha256"]) == 64 and lock["normalised_plan"]["compare"]["seed"] == 7
-    assert main(["compare", "--plan", str(study / "plan.toml"), "--out", str(study / "a"), "--quiet", "--no-report"]) == 0
+    assert (
+        main(["compare", "--plan", str(study / "plan.toml"), "--out", str(study / "a"), "--quiet", "--no-report"]) == 0
+    )
     registration = _registration(study / "a")
     assert registration["status"] == "ran as registered" and registration["sha256"] == lock["sha256"]
     assert f"ran as registered (sha256 {lock['sha256']})" in capsys.readouterr().err
     provenance = json.loads((study / "a" / "provenance.json").read_text())
     assert provenance["parameters"]["seed"] == 7 and provenance["parameters"]["permutations"] == 200
-    assert main(["ratings", "--plan", str(study / "plan.toml"), "--out", str(study / "r"), "--quiet", "--no-report"]) == 0
+    assert (
+        main(["ratings", "--plan", str(study / "plan.toml"), "--out", str(study / "r"), "--quiet", "--no-report"]) == 0
+    )
     assert _registration(study / "r")["status"] == "ran as registered"
 
 
 def test_command_line_override_is_a_deviation(study, capsys):
     main(["plan", "lock", str(study / "plan.toml")])
-    assert main(["compare", "--plan", str(study / "plan.toml"), "--seed", "8", "--out", str(study / "b"), "--quiet",
-                 "--no-report"]) == 0
+    assert (
+        main(
+            [
+                "compare",
+                "--plan",
+                str(study / "plan.toml"),
+                "--seed",
+                "8",
+                "--out",
+                str(study / "b"),
+                "--quiet",
+                "--no-report",
+            ]
+        )
+        == 0
+    )
     registration = _registration(study / "b")
     assert registration["status"] == "deviations from the registered plan"
     assert registration["deviations"] == ["seed: the plan says 7; this run used 8"]
@@ -67,26 +85,43 @@ def test_command_line_override_is_a_deviation(study, capsys):
 def test_edited_plan_and_unlocked_plan_are_deviations(study):
     main(["plan", "lock", str(study / "plan.toml")])
     (study / "plan.toml").write_text(PLAN.replace("permutations = 200", "permutations = 300"))
-    assert main(["compare", "--plan", str(study / "plan.toml"), "--out", str(study / "c"), "--quiet", "--no-report"]) == 0
+    assert (
+        main(["compare", "--plan", str(study / "plan.toml"), "--out", str(study / "c"), "--quiet", "--no-report"]) == 0
+    )
     assert _registration(study / "c")["deviations"] == ["the plan was edited after locking ([compare] permutations)"]
     (study / "plan.lock.json").unlink()
-    assert main(["compare", "--plan", str(study / "plan.toml"), "--out", str(study / "d"), "--quiet", "--no-report"]) == 0
+    assert (
+        main(["compare", "--plan", str(study / "plan.toml"), "--out", str(study / "d"), "--quiet", "--no-report"]) == 0
+    )
     assert _registration(study / "d")["deviations"] == ["the plan was never locked (no plan.lock.json)"]
 
 
 def test_the_report_says_it(study):
     main(["plan", "lock", str(study / "plan.toml")])
-    assert main(["compare", "--plan", str(study / "plan.toml"), "--permutations", "100", "--out", str(study / "e"),
-                 "--quiet"]) == 0
+    assert (
+        main(
+            [
+                "compare",
+                "--plan",
+                str(study / "plan.toml"),
+                "--permutations",
+                "100",
+                "--out",
+                str(study / "e"),
+                "--quiet",
+            ]
+        )
+        == 0
+    )
     html = (study / "e" / "report.html").read_text()
     assert "Compare: deviations from the registered plan (permutations: the plan says 200; this run used 100)." in html
 
 
 def test_plans_are_validated_with_hints(study, capsys):
-    (study / "typo.toml").write_text('[compare]\npermutation = 100\n')
+    (study / "typo.toml").write_text("[compare]\npermutation = 100\n")
     assert main(["plan", "lock", str(study / "typo.toml")]) == 2
     assert "[compare] has no parameter 'permutation'. Did you mean 'permutations'?" in capsys.readouterr().err
-    (study / "section.toml").write_text('[compair]\nseed = 1\n')
+    (study / "section.toml").write_text("[compair]\nseed = 1\n")
     assert main(["plan", "lock", str(study / "section.toml")]) == 2
     assert "unknown section [compair]. Did you mean 'compare'?" in capsys.readouterr().err
     (study / "choice.toml").write_text('[compare]\nreduce = "ica"\n')
@@ -97,7 +132,9 @@ def test_plans_are_validated_with_hints(study, capsys):
     main(["plan", "lock", str(study / "plan.toml")])
     assert main(["plan", "lock", str(study / "plan.toml")]) == 1  # never replaces a lock
     err = capsys.readouterr().err
-    assert "a lock is never replaced" in err and "save it under a new name and lock that" in err and "--force" not in err
+    assert (
+        "a lock is never replaced" in err and "save it under a new name and lock that" in err and "--force" not in err
+    )
 
 
 def test_init_writes_a_plan_that_locks_once_filled_in(tmp_path, capsys):
@@ -114,8 +151,13 @@ def test_init_writes_a_plan_that_locks_once_filled_in(tmp_path, capsys):
 def test_a_plan_of_an_older_iqmstats_still_runs(study):
     """Plans written before plans used the Python names (subject_col, iqms, map, input) still
     read, and their lock still matches: a registered plan is never lost."""
-    (study / "old.toml").write_text(PLAN.replace("[ratings]", "iqms = [\"cjv\", \"efc\"]\n\n[ratings]"))
+    (study / "old.toml").write_text(PLAN.replace("[ratings]", 'iqms = ["cjv", "efc"]\n\n[ratings]'))
     assert main(["plan", "lock", str(study / "old.toml")]) == 0
-    assert main(["compare", "--plan", str(study / "old.toml"), "--out", str(study / "o"), "--quiet", "--no-report"]) == 0
+    assert (
+        main(["compare", "--plan", str(study / "old.toml"), "--out", str(study / "o"), "--quiet", "--no-report"]) == 0
+    )
     provenance = json.loads((study / "o" / "provenance.json").read_text())
-    assert provenance["registration"]["status"] == "ran as registered" and provenance["measures_analysed"] == ["cjv", "efc"]
+    assert provenance["registration"]["status"] == "ran as registered" and provenance["measures_analysed"] == [
+        "cjv",
+        "efc",
+    ]

@@ -16,7 +16,7 @@ from iqmstats.report.html import figures, render_report
 from iqmstats.results import Comparison
 
 matplotlib.use("Agg")
-import matplotlib.pyplot as plt  # noqa: E402
+import matplotlib.pyplot as plt
 
 
 class _Cells(HTMLParser):
@@ -51,8 +51,17 @@ def demo(demo_run):
 
 
 def test_demo_writes_everything(demo, capsys):
-    for name in ("report.html", "per_iqm.tsv", "multivariate.tsv", "excluded_iqms.tsv", "provenance.json",
-                 "ratings/ratings_models.tsv", "figures/forest.png", "figures/bland_altman.png", "mriqc/participants.tsv"):
+    for name in (
+        "report.html",
+        "per_iqm.tsv",
+        "multivariate.tsv",
+        "excluded_iqms.tsv",
+        "provenance.json",
+        "ratings/ratings_models.tsv",
+        "figures/forest.png",
+        "figures/bland_altman.png",
+        "mriqc/participants.tsv",
+    ):
         assert (demo / name).exists(), name
     assert len(list((demo / "mriqc").glob("sub-*/ses-V1/anat/sub-*_ses-V1_run-1_T1w.json"))) == 1158
     provenance = json.loads((demo / "provenance.json").read_text())
@@ -109,9 +118,15 @@ def test_demo_json_summary(demo_run):
 def test_demo_prints_what_it_found(tmp_path, capsys):
     assert main(["demo", "--out", str(tmp_path / "printed"), "--resamples", "20", "--quiet"]) == 0
     out = capsys.readouterr().out
-    assert "579 participants, original vs defaced (differences original - defaced), 53 measures analysed; 9 excluded" in out
+    assert (
+        "579 participants, original vs defaced (differences original - defaced), 53 measures analysed; 9 excluded"
+        in out
+    )
     assert "excluded measures: fber (missing); fwhm_avg (redundant)" in out
-    assert "equivalence within +/- 0.2 reference SD" in out and "is an illustration: a study must choose and register" in out
+    assert (
+        "equivalence within +/- 0.2 reference SD" in out
+        and "is an illustration: a study must choose and register" in out
+    )
     assert "likelihood-ratio chi2(1) = 6.28, p = 0.0122" in out
     assert "pairing audit: aligned" in out and out.rstrip().endswith("printed/report.html")
 
@@ -122,8 +137,15 @@ def numeric_labels(tmp_path_factory):
     folder and read back: the labels must stay strings all the way into the figures."""
     frame = pd.read_csv(example_path("ixi-iqms"), dtype=str)
     frame["session"] = frame["defaced"].map({"0": "01", "1": "02"})
-    result = iqmstats.compare(frame, participant="sub", condition="session", measures=["cjv", "efc", "snr_wm", "wm2max", "fber"],
-                              permutations=50, bootstrap=50, margin=0.2)
+    result = iqmstats.compare(
+        frame,
+        participant="sub",
+        condition="session",
+        measures=["cjv", "efc", "snr_wm", "wm2max", "fber"],
+        permutations=50,
+        bootstrap=50,
+        margin=0.2,
+    )
     folder = tmp_path_factory.mktemp("numeric")
     result.write(folder)
     return result, Comparison.read(folder)
@@ -161,8 +183,12 @@ def test_rendering_warns_nothing(numeric_labels, recwarn):
 
 
 def test_ratings_figures_show_every_rating(ixi_ratings):
-    result = iqmstats.analyse_ratings(example_path("ixi-ratings"), key=example_path("ixi-key"),
-                                      key_map={"non_defaced": "original"}, conditions=["original", "defaced"])
+    result = iqmstats.analyse_ratings(
+        example_path("ixi-ratings"),
+        key=example_path("ixi-key"),
+        key_map={"non_defaced": "original"},
+        conditions=["original", "defaced"],
+    )
     made = figures(result)
     boxes = made["rating_distributions"].axes[0]
     assert [t.get_text() for t in boxes.get_xticklabels()] == ["rater_01", "rater_02", "rater_03", "rater_04"]

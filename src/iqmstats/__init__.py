@@ -56,10 +56,34 @@ _LAZY = {
 }
 
 __all__ = [
-    "BlindingError", "BlindingKey", "Comparison", "IQMTable", "InputError", "InsufficientDataError", "IqmstatsError",
-    "OutputError", "PairingError", "ParameterError", "PowerResult", "RatingsResult", "__version__", "analyse_ratings",
-    "audit", "blind", "catalogue", "compare", "example_path", "load_example", "lock_plan", "power", "read",
-    "read_key", "read_results", "run_plan", "unblind", "write_report",
+    "BlindingError",
+    "BlindingKey",
+    "Comparison",
+    "IQMTable",
+    "InputError",
+    "InsufficientDataError",
+    "IqmstatsError",
+    "OutputError",
+    "PairingError",
+    "ParameterError",
+    "PowerResult",
+    "RatingsResult",
+    "__version__",
+    "analyse_ratings",
+    "audit",
+    "blind",
+    "catalogue",
+    "compare",
+    "example_path",
+    "load_example",
+    "lock_plan",
+    "power",
+    "read",
+    "read_key",
+    "read_results",
+    "run_plan",
+    "unblind",
+    "write_report",
 ]
 
 

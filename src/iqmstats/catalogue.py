@@ -101,8 +101,7 @@ def _family(group: str, names, kind: str = "measure", unit: str = "") -> list[IQ
 def _summary_stats(region: str) -> list[IQM]:
     stats = ["k", "mad", "mean", "median", "n", "p05", "p95", "stdv"]
     return [
-        IQM(f"summary_{region}_{s}", "intensity summary", *(("count", "voxels") if s == "n" else ()))
-        for s in stats
+        IQM(f"summary_{region}_{s}", "intensity summary", *(("count", "voxels") if s == "n" else ())) for s in stats
     ]
 
 
@@ -207,5 +206,5 @@ def guess_modality(names) -> str | None:
     """
     names = set(names)
     overlap = {m: len(names & set(iqm_names(m))) for m in MODALITIES}
-    best = max(overlap, key=overlap.get)
+    best = max(overlap, key=lambda modality: overlap[modality])
     return best if overlap[best] else None

@@ -30,7 +30,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
-from .errors import Param, PairingError
+from .errors import PairingError, Param
 
 #: The audit calls pairs aligned when random re-pairings identify as many images this rarely.
 AUDIT_ALPHA = 0.01
@@ -78,7 +78,9 @@ class PairedIQMs:
 
     def condition(self, name: str) -> pd.DataFrame:
         """The participants x measures table of one condition."""
-        return pd.DataFrame(self.values[:, self.conditions.index(name)], index=list(self.participants), columns=list(self.iqms))
+        return pd.DataFrame(
+            self.values[:, self.conditions.index(name)], index=list(self.participants), columns=list(self.iqms)
+        )
 
     def differences(self, first: str | None = None, second: str | None = None) -> pd.DataFrame:
         """``first - second`` per participant (default: the first two conditions, A - B)."""
@@ -87,13 +89,19 @@ class PairedIQMs:
 
     def with_values(self, values: np.ndarray, iqms) -> PairedIQMs:
         """The same pairing with other columns (e.g. after dropping measures or a PCA)."""
-        return PairedIQMs(self.participants, self.conditions, tuple(iqms), values, self.between, self.dropped, self.n_images)
+        return PairedIQMs(
+            self.participants, self.conditions, tuple(iqms), values, self.between, self.dropped, self.n_images
+        )
 
     def subset(self, keep: np.ndarray) -> PairedIQMs:
         """The participants where ``keep`` (a boolean mask over participants) is true."""
         return PairedIQMs(
-            tuple(p for p, k in zip(self.participants, keep) if k), self.conditions, self.iqms, self.values[keep],
-            None if self.between is None else self.between[keep], self.dropped,
+            tuple(p for p, k in zip(self.participants, keep) if k),
+            self.conditions,
+            self.iqms,
+            self.values[keep],
+            None if self.between is None else self.between[keep],
+            self.dropped,
             None if self.n_images is None else self.n_images[keep],
         )
 
@@ -138,7 +146,8 @@ def pair_iqms(
     """
     measures, conditions = list(measures), [str(c) for c in conditions]
     rows = rows[rows[condition].astype(str).isin(conditions)].assign(
-        **{participant: lambda r: r[participant].astype(str), condition: lambda r: r[condition].astype(str)})
+        **{participant: lambda r: r[participant].astype(str), condition: lambda r: r[condition].astype(str)}
+    )
     if rows.duplicated([participant, condition]).any():
         raise PairingError("pair_iqms needs one row per participant and condition: select the images first")
     counts = rows.groupby(participant)[condition].nunique()
@@ -149,20 +158,31 @@ def pair_iqms(
             f"{', ...' if len(unpaired) > 5 else ''}). Leave them out with {{0}} (they are listed in the outputs)",
             Param("drop_unpaired", True),
         )
-    dropped = [*dropped, *((p, f"unpaired: not seen under every condition of {', '.join(conditions)}") for p in unpaired)]
+    dropped = [
+        *dropped,
+        *((p, f"unpaired: not seen under every condition of {', '.join(conditions)}") for p in unpaired),
+    ]
     rows = rows[~rows[participant].isin(unpaired)]
     if rows.empty:
         raise PairingError("no participant has an image under every condition")
     participants = sorted(rows[participant].unique())
     wide = rows.set_index([participant, condition])
-    values = np.stack([wide.xs(c, level=condition).loc[participants, measures].to_numpy(dtype=float) for c in conditions], axis=1)
+    values = np.stack(
+        [wide.xs(c, level=condition).loc[participants, measures].to_numpy(dtype=float) for c in conditions], axis=1
+    )
     n_images = None
     if "n_images" in rows:
-        n_images = np.stack([wide.xs(c, level=condition).loc[participants, "n_images"].to_numpy(dtype=int) for c in conditions], axis=1)
+        n_images = np.stack(
+            [wide.xs(c, level=condition).loc[participants, "n_images"].to_numpy(dtype=int) for c in conditions], axis=1
+        )
     return PairedIQMs(
-        tuple(participants), tuple(conditions), tuple(measures), values,
+        tuple(participants),
+        tuple(conditions),
+        tuple(measures),
+        values,
         _between(rows, participant, between, participants) if between else None,
-        pd.DataFrame(dropped, columns=["participant", "reason"]), n_images,
+        pd.DataFrame(dropped, columns=["participant", "reason"]),
+        n_images,
     )
 
 
@@ -170,12 +190,15 @@ def _between(rows, participant, between, participants) -> pd.Series:
     levels = rows.groupby(participant)[between].nunique()
     changing = levels.index[levels > 1].tolist()
     if changing:
-        raise PairingError(f"{between!r} changes within participant(s) {', '.join(changing[:5])}; it must be one value per participant")
+        raise PairingError(
+            f"{between!r} changes within participant(s) {', '.join(changing[:5])}; it must be one value per participant"
+        )
     return rows.groupby(participant)[between].first().astype(str).loc[participants].rename(between)
 
 
-def audit_pairing(paired: PairedIQMs, *, permutations: int = AUDIT_PERMUTATIONS, alpha: float = AUDIT_ALPHA,
-                  seed: int = 0) -> dict:
+def audit_pairing(
+    paired: PairedIQMs, *, permutations: int = AUDIT_PERMUTATIONS, alpha: float = AUDIT_ALPHA, seed: int = 0
+) -> dict:
     """Do the labelled pairs identify each other? (Complete values only: see ``PairedIQMs.complete``.)
 
     Statistic: each measure is ranked over all images of the two conditions (a rank transform
@@ -196,9 +219,10 @@ def audit_pairing(paired: PairedIQMs, *, permutations: int = AUDIT_PERMUTATIONS,
     worst = max(checks, key=lambda c: (c["verdict"] != "aligned", c.get("p_value", 1.0)))
     audit = {
         "statistic": "share of images whose nearest image under the other condition is the same participant's "
-                     "(measures ranked over both conditions, standardised, Euclidean distance)",
+        "(measures ranked over both conditions, standardised, Euclidean distance)",
         **{k: v for k, v in worst.items() if k != "conditions"},
-        "alpha": alpha, "seed": seed,
+        "alpha": alpha,
+        "seed": seed,
     }
     if len(checks) > 1:
         audit["pairs"] = checks
@@ -217,7 +241,12 @@ def _identification(first: np.ndarray, second: np.ndarray, permutations: int, al
     ranks = pd.DataFrame(pooled).rank().to_numpy()
     spread = ranks.std(axis=0)
     usable = spread > 0
-    base = {"n": n, "measures": int(usable.sum()), "chance": 1 / n if n else float("nan"), **({"subset": subset} if subset else {})}
+    base = {
+        "n": n,
+        "measures": int(usable.sum()),
+        "chance": 1 / n if n else float("nan"),
+        **({"subset": subset} if subset else {}),
+    }
     if n < 2 or not usable.any():
         reason = "fewer than two participants" if n < 2 else "no measure varies"
         return {**base, "verdict": "not testable", "reason": reason}
@@ -241,6 +270,9 @@ def _identification(first: np.ndarray, second: np.ndarray, permutations: int, al
         method, smallest = f"{permutations} random re-pairings", max(smallest, 1 / (1 + permutations))
     result = {**base, "identified": observed / (2 * n), "p_value": p_value, "null": method}
     if smallest > alpha:
-        return {**result, "verdict": "not testable",
-                "reason": f"{n} participants: even a perfect identification has p = {smallest:.3g} > {alpha:g}"}
+        return {
+            **result,
+            "verdict": "not testable",
+            "reason": f"{n} participants: even a perfect identification has p = {smallest:.3g} > {alpha:g}",
+        }
     return {**result, "verdict": "aligned" if p_value <= alpha else "misaligned"}

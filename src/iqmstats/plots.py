@@ -25,8 +25,14 @@ from matplotlib.figure import Figure
 from . import catalogue
 
 OKABE_ITO = {
-    "blue": "#0072B2", "orange": "#E69F00", "green": "#009E73", "vermillion": "#D55E00",
-    "sky": "#56B4E9", "purple": "#CC79A7", "yellow": "#F0E442", "grey": "#999999",
+    "blue": "#0072B2",
+    "orange": "#E69F00",
+    "green": "#009E73",
+    "vermillion": "#D55E00",
+    "sky": "#56B4E9",
+    "purple": "#CC79A7",
+    "yellow": "#F0E442",
+    "grey": "#999999",
 }
 _CYCLE = [OKABE_ITO[c] for c in ("blue", "orange", "green", "vermillion", "purple", "sky", "yellow")]
 
@@ -105,8 +111,16 @@ def forest(per_iqm: pd.DataFrame, *, ax: Axes | None = None) -> Axes:
     rows = per_iqm.assign(size=per_iqm["dz"].abs()).sort_values("size")
     ax = _axes(ax, (6.0, max(2.5, 0.22 * len(rows) + 1)))
     y = np.arange(len(rows))
-    ax.errorbar(rows["dz"], y, xerr=[rows["dz"] - rows["dz_ci_lower"], rows["dz_ci_upper"] - rows["dz"]],
-                fmt="o", color=OKABE_ITO["blue"], ecolor=OKABE_ITO["sky"], markersize=4, capsize=0)
+    ax.errorbar(
+        rows["dz"],
+        y,
+        xerr=[rows["dz"] - rows["dz_ci_lower"], rows["dz_ci_upper"] - rows["dz"]],
+        fmt="o",
+        color=OKABE_ITO["blue"],
+        ecolor=OKABE_ITO["sky"],
+        markersize=4,
+        capsize=0,
+    )
     ax.axvline(0, color=OKABE_ITO["grey"], linewidth=0.8)
     ax.set_yticks(y, rows["iqm"], fontsize=7)
     ax.set_xlabel("Cohen's dz (95% CI)")
@@ -118,19 +132,32 @@ def equivalence(table: pd.DataFrame, *, ax: Axes | None = None) -> Axes:
     equivalence band [-1, 1], sorted by the bias; colour by verdict (equivalent blue, beyond the
     margin vermillion, inconclusive grey)."""
     scale = table["margin_upper"].to_numpy(dtype=float)
-    rows = table.assign(centre=table["bias"] / scale, low=table["ci90_lower"] / scale,
-                        high=table["ci90_upper"] / scale).sort_values("centre")
+    rows = table.assign(
+        centre=table["bias"] / scale, low=table["ci90_lower"] / scale, high=table["ci90_upper"] / scale
+    ).sort_values("centre")
     ax = _axes(ax, (6.0, max(2.5, 0.22 * len(rows) + 1)))
     ax.axvspan(-1, 1, color=OKABE_ITO["green"], alpha=0.12, linewidth=0, label="equivalence margin")
     ax.axvline(0, color=OKABE_ITO["grey"], linewidth=0.8)
-    colours = {"equivalent": OKABE_ITO["blue"], "beyond_margin": OKABE_ITO["vermillion"], "inconclusive": OKABE_ITO["grey"]}
+    colours = {
+        "equivalent": OKABE_ITO["blue"],
+        "beyond_margin": OKABE_ITO["vermillion"],
+        "inconclusive": OKABE_ITO["grey"],
+    }
     y = np.arange(len(rows))
     for verdict, colour in colours.items():
         chosen = (rows["verdict"] == verdict).to_numpy()
         if chosen.any():
             part = rows[chosen]
-            ax.errorbar(part["centre"], y[chosen], xerr=[part["centre"] - part["low"], part["high"] - part["centre"]],
-                        fmt="o", color=colour, markersize=4, capsize=0, label=verdict.replace("_", " "))
+            ax.errorbar(
+                part["centre"],
+                y[chosen],
+                xerr=[part["centre"] - part["low"], part["high"] - part["centre"]],
+                fmt="o",
+                color=colour,
+                markersize=4,
+                capsize=0,
+                label=verdict.replace("_", " "),
+            )
     ax.set_yticks(y, rows["iqm"], fontsize=7)
     ax.set_xlabel("bias in margin units (90% CI); the band is the equivalence margin")
     ax.legend(frameon=False, fontsize=7, loc="lower right")
@@ -175,11 +202,16 @@ def rating_distributions(ratings: pd.DataFrame, conditions, *, ax: Axes | None =
     ax = _axes(ax, (7.0, 3.5))
     raters = sorted(ratings["rater"].unique())
     for j, condition in enumerate(conditions):
-        data = [ratings.loc[(ratings["rater"] == r) & (ratings["condition"].astype(str) == condition), "rating"].astype(float)
-                for r in raters]
+        data = [
+            ratings.loc[(ratings["rater"] == r) & (ratings["condition"].astype(str) == condition), "rating"].astype(
+                float
+            )
+            for r in raters
+        ]
         positions = np.arange(len(raters)) * 3 + j
-        box = ax.boxplot(data, positions=positions, widths=0.8, patch_artist=True, showfliers=False,
-                         medianprops={"color": "black"})
+        box = ax.boxplot(
+            data, positions=positions, widths=0.8, patch_artist=True, showfliers=False, medianprops={"color": "black"}
+        )
         for patch in box["boxes"]:
             patch.set_facecolor(_CYCLE[j])
             patch.set_alpha(0.6)
@@ -203,9 +235,17 @@ def power_curves(power: pd.DataFrame, *, target: float = 0.8, tests=None, ax: Ax
                 continue
             below = (line["power"] - line["ci_lower"]).clip(lower=0)  # rounding puts a Wilson bound a hair
             above = (line["ci_upper"] - line["power"]).clip(lower=0)  # inside the estimate at power 0 or 1
-            ax.errorbar(line["n"], line["power"], yerr=[below, above],
-                        color=_CYCLE[j % len(_CYCLE)], linestyle=styles[k % len(styles)], marker="o", markersize=3,
-                        capsize=2, label=f"{test}, delta {delta:g}")
+            ax.errorbar(
+                line["n"],
+                line["power"],
+                yerr=[below, above],
+                color=_CYCLE[j % len(_CYCLE)],
+                linestyle=styles[k % len(styles)],
+                marker="o",
+                markersize=3,
+                capsize=2,
+                label=f"{test}, delta {delta:g}",
+            )
     ax.axhline(target, color=OKABE_ITO["grey"], linestyle=":", linewidth=1)
     ax.set_ylim(0, 1.02)
     ax.set_xlabel("participants (pairs)")

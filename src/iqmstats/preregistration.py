@@ -45,8 +45,14 @@ NOT_PLANNED = frozenset({"progress", "jobs"})
 #: Parameters holding paths: a relative path in a plan is relative to the plan's folder.
 PATHS = frozenset({"data", "reference", "key", "participants", "margins", "ratings", "positions"})
 #: Keys of plans written by iqmstats before plans used the Python names (read, never written).
-ALIASES = {"subject_col": "participant", "condition_col": "condition", "iqms": "measures", "map": "key_map",
-           "input": "data", "shift_iqms": "shift"}
+ALIASES = {
+    "subject_col": "participant",
+    "condition_col": "condition",
+    "iqms": "measures",
+    "map": "key_map",
+    "input": "data",
+    "shift_iqms": "shift",
+}
 
 
 def job_function(section: str):
@@ -104,10 +110,12 @@ def read_plan(path) -> dict:
 def check_plan(plan: dict, *, source: str) -> dict:
     """Every section known, every key a parameter of its job, every value valid for it: the
     arguments each section would call its job with (paths not yet resolved)."""
-    calls = {}
+    calls: dict[str, dict] = {}
     for section, options in plan.items():
         if section not in JOBS:
-            raise ParameterError(f"{literal(source)}: unknown section [{section}]. {literal(did_you_mean(section, JOBS))}")
+            raise ParameterError(
+                f"{literal(source)}: unknown section [{section}]. {literal(did_you_mean(section, JOBS))}"
+            )
         if not isinstance(options, dict):
             raise ParameterError(f"{literal(source)}: [{section}] must be a table of parameters")
         known = plannable(section)
@@ -117,14 +125,15 @@ def check_plan(plan: dict, *, source: str) -> dict:
             if name == "data" and section == "power":
                 name = "reference"
             if name not in known:
-                raise ParameterError(f"{literal(source)}: [{section}] has no parameter {key!r}. "
-                                     f"{literal(did_you_mean(key, known))}")
+                raise ParameterError(
+                    f"{literal(source)}: [{section}] has no parameter {key!r}. {literal(did_you_mean(key, known))}"
+                )
             if name == "key_map" and isinstance(value, str):
                 value = dict(pair.split("=", 1) for pair in value.split(",") if "=" in pair)
             try:
                 calls[section][name] = check(name, value, job=JOBS[section])
             except ParameterError as exc:  # in the plan's own words: key = value
-                said = exc.render(lambda param: f"{key} = {param.value!r}" if param.has_value else key)
+                said = exc.render(lambda param, key=key: f"{key} = {param.value!r}" if param.has_value else key)
                 raise ParameterError(f"{literal(source)}: [{section}] {literal(said)}", parameter=name) from None
     return calls
 
@@ -146,12 +155,20 @@ def lock_plan(plan_path) -> Path:
     plan = read_plan(plan_path)
     lock = lock_path(plan_path)
     if lock.exists():
-        raise OutputError(f"{lock} already locks {plan_path} and a lock is never replaced. To register a changed plan, "
-                          "save it under a new name and lock that; runs then record which lock they followed")
-    return write_json({
-        "plan": str(plan_path), "sha256": fingerprint(plan), "iqmstats_version": __version__,
-        "locked": datetime.now(timezone.utc).isoformat(timespec="seconds"), "normalised_plan": plan,
-    }, lock)
+        raise OutputError(
+            f"{lock} already locks {plan_path} and a lock is never replaced. To register a changed plan, "
+            "save it under a new name and lock that; runs then record which lock they followed"
+        )
+    return write_json(
+        {
+            "plan": str(plan_path),
+            "sha256": fingerprint(plan),
+            "iqmstats_version": __version__,
+            "locked": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+            "normalised_plan": plan,
+        },
+        lock,
+    )
 
 
 def run_plan(plan_path, section: str, **given):
@@ -173,16 +190,20 @@ def run_plan(plan_path, section: str, **given):
         if name in NOT_PLANNED:
             continue
         if name in planned and _same(check(name, value, job=JOBS[section]), planned[name]) is False:
-            deviations.append(f"{name}: the plan says {_shown(plan[section], name)}; this run used {_shown(given, name)}")
+            deviations.append(
+                f"{name}: the plan says {_shown(plan[section], name)}; this run used {_shown(given, name)}"
+            )
         elif name not in planned:
             deviations.append(f"{name}: not in the plan; this run used {_shown(given, name)}")
     arguments = {**planned, **given}
     data_name = "reference" if section == "power" else "data"
     if data_name not in arguments:
-        raise ParameterError(f"{plan_path}: [{section}] names no {data_name}; add {data_name} = \"...\" to the plan")
+        raise ParameterError(f'{plan_path}: [{section}] names no {data_name}; add {data_name} = "..." to the plan')
     result = job_function(section)(arguments.pop(data_name), **arguments)
     registration = {
-        "plan": str(plan_path), "sha256": fingerprint(plan), "section": section,
+        "plan": str(plan_path),
+        "sha256": fingerprint(plan),
+        "section": section,
         "status": "ran as registered" if not deviations else "deviations from the registered plan",
         "deviations": deviations,
     }

@@ -25,6 +25,7 @@ import dataclasses
 import json
 from dataclasses import dataclass
 from pathlib import Path
+from typing import ClassVar
 
 import pandas as pd
 
@@ -71,8 +72,10 @@ def read_typed_table(path: Path, types: dict[str, str]) -> pd.DataFrame:
                 frame[column] = numbers.astype(_TYPES[kind]) if kind == "integer" else numbers.astype(float)
         except (ValueError, TypeError):
             first = text[~missing].iloc[0] if (~missing).any() else ""
-            raise InputError(f"{path}: column {column!r} should hold numbers; it holds e.g. {first!r}. Was the file "
-                             "truncated or edited? Re-run the analysis that wrote it.") from None
+            raise InputError(
+                f"{path}: column {column!r} should hold numbers; it holds e.g. {first!r}. Was the file "
+                "truncated or edited? Re-run the analysis that wrote it."
+            ) from None
         if kind == "integer" and not missing.any():
             frame[column] = frame[column].astype(int)
     return frame
@@ -82,7 +85,7 @@ def read_typed_table(path: Path, types: dict[str, str]) -> pd.DataFrame:
 class _Result:
     """Tables (fields named in ``FILES``) and provenance; writing and reading them."""
 
-    FILES = {}  # field name -> file name
+    FILES: ClassVar[dict[str, str]] = {}  # field name -> file name
 
     provenance: dict
 
@@ -117,8 +120,10 @@ class _Result:
             provenance = json.loads((folder / "provenance.json").read_text(encoding="utf-8"))
             types = provenance.pop("tables")
         except (json.JSONDecodeError, UnicodeDecodeError, KeyError, AttributeError):
-            raise InputError(f"{folder / 'provenance.json'}: not the provenance iqmstats {cls.JOB} writes "
-                             "(damaged, or written by an older iqmstats); re-run the analysis") from None
+            raise InputError(
+                f"{folder / 'provenance.json'}: not the provenance iqmstats {cls.JOB} writes "
+                "(damaged, or written by an older iqmstats); re-run the analysis"
+            ) from None
         values = {}
         for name, file in cls.FILES.items():
             if file in types and (folder / file).exists():
@@ -150,10 +155,16 @@ class Comparison(_Result):
     """
 
     JOB = "compare"
-    FILES = {
-        "paired": "paired_iqms.tsv", "excluded": "excluded_iqms.tsv", "per_iqm": "per_iqm.tsv",
-        "multivariate": "multivariate.tsv", "equivalence": "equivalence.tsv", "decisions": "decisions.tsv",
-        "decision_flips": "decision_flips.tsv", "pca_loadings": "pca_loadings.tsv", "pca_explained": "pca_explained.tsv",
+    FILES: ClassVar[dict[str, str]] = {
+        "paired": "paired_iqms.tsv",
+        "excluded": "excluded_iqms.tsv",
+        "per_iqm": "per_iqm.tsv",
+        "multivariate": "multivariate.tsv",
+        "equivalence": "equivalence.tsv",
+        "decisions": "decisions.tsv",
+        "decision_flips": "decision_flips.tsv",
+        "pca_loadings": "pca_loadings.tsv",
+        "pca_explained": "pca_explained.tsv",
     }
 
     per_iqm: pd.DataFrame = None
@@ -188,10 +199,14 @@ class RatingsResult(_Result):
     threshold's ``decisions``/``decision_flips`` in the schema of ``compare``."""
 
     JOB = "ratings"
-    FILES = {
-        "models": "ratings_models.tsv", "tidy": "ratings_tidy.tsv", "rm_anova": "ratings_rm_anova.tsv",
-        "agreement": "ratings_agreement.tsv", "artifacts": "ratings_artifacts.tsv",
-        "decisions": "ratings_decisions.tsv", "decision_flips": "ratings_decision_flips.tsv",
+    FILES: ClassVar[dict[str, str]] = {
+        "models": "ratings_models.tsv",
+        "tidy": "ratings_tidy.tsv",
+        "rm_anova": "ratings_rm_anova.tsv",
+        "agreement": "ratings_agreement.tsv",
+        "artifacts": "ratings_artifacts.tsv",
+        "decisions": "ratings_decisions.tsv",
+        "decision_flips": "ratings_decision_flips.tsv",
     }
 
     models: pd.DataFrame = None
@@ -218,7 +233,7 @@ class PowerResult(_Result):
     no effect) and ``smallest_n`` reaching the target power."""
 
     JOB = "power"
-    FILES = {"power": "power.tsv", "smallest_n": "power_summary.tsv"}
+    FILES: ClassVar[dict[str, str]] = {"power": "power.tsv", "smallest_n": "power_summary.tsv"}
 
     power: pd.DataFrame = None
     smallest_n: pd.DataFrame = None
@@ -237,8 +252,11 @@ def read_results(folder) -> list[_Result]:
     ``ratings/`` and ``power/`` sub-folders."""
     folder = Path(folder)
     found = []
-    for kind, where in ((Comparison, (folder,)), (RatingsResult, (folder, folder / "ratings")),
-                        (PowerResult, (folder, folder / "power"))):
+    for kind, where in (
+        (Comparison, (folder,)),
+        (RatingsResult, (folder, folder / "ratings")),
+        (PowerResult, (folder, folder / "power")),
+    ):
         for place in where:
             if (place / next(iter(kind.FILES.values()))).exists():
                 found.append(kind.read(place))

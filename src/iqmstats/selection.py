@@ -30,10 +30,10 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
-from .errors import Param, PairingError, ParameterError, did_you_mean, literal
+from .errors import PairingError, Param, ParameterError, did_you_mean, literal
 from .io.bids import ENTITY_COLUMNS
 
-_ENTITIES = tuple(ENTITY_COLUMNS.values()) + ("suffix",)
+_ENTITIES = (*tuple(ENTITY_COLUMNS.values()), "suffix")
 
 
 @dataclass(frozen=True)
@@ -47,7 +47,9 @@ class Selection:
     dropped: list[tuple[str, str]] = field(default_factory=list)
 
 
-def choose_conditions(present, conditions, *, column: str, parameter: str = "conditions") -> tuple[tuple[str, ...], list[str]]:
+def choose_conditions(
+    present, conditions, *, column: str, parameter: str = "conditions"
+) -> tuple[tuple[str, ...], list[str]]:
     """The conditions to compare, in order, and a note when they were not given.
 
     Given ones must be present (did-you-mean); without them, a column holding exactly two
@@ -61,12 +63,16 @@ def choose_conditions(present, conditions, *, column: str, parameter: str = "con
                 f"{literal(repr(column))} holds {len(present)}: {literal(', '.join(present[:12]) or 'none')}",
                 Param(parameter, present[:2]),
             )
-        return tuple(present), [f"conditions not given: comparing {present[0]} and {present[1]} in sorted order "
-                                f"(differences {present[0]} - {present[1]})"]
+        return tuple(present), [
+            f"conditions not given: comparing {present[0]} and {present[1]} in sorted order "
+            f"(differences {present[0]} - {present[1]})"
+        ]
     for name in conditions:
         if name not in present:
-            raise ParameterError(f"{{0}}: {name!r} is not a value of column {column!r}. {literal(did_you_mean(name, present))}",
-                                 Param(parameter, list(conditions)))
+            raise ParameterError(
+                f"{{0}}: {name!r} is not a value of column {column!r}. {literal(did_you_mean(name, present))}",
+                Param(parameter, list(conditions)),
+            )
     return tuple(conditions), []
 
 
@@ -86,12 +92,23 @@ def select_images(
     """One row per participant and condition (see the module docstring)."""
     measures = list(measures)
     identifiers = [c for c in frame.columns if c not in measures]
-    for parameter, column in [("participant", participant), ("condition", condition), ("between", between),
-                              *(("where", c) for c in (where or {})), *(("average_over", c) for c in (average_over or ()))]:
+    for parameter, column in [
+        ("participant", participant),
+        ("condition", condition),
+        ("between", between),
+        *(("where", c) for c in (where or {})),
+        *(("average_over", c) for c in (average_over or ())),
+    ]:
         if column is not None and column not in frame:
-            raise ParameterError(f"{{0}}: no column {column!r}. {literal(did_you_mean(column, identifiers))}",
-                                 Param(parameter, column if parameter not in ("where", "average_over") else
-                                       {"where": where, "average_over": average_over}[parameter]))
+            raise ParameterError(
+                f"{{0}}: no column {column!r}. {literal(did_you_mean(column, identifiers))}",
+                Param(
+                    parameter,
+                    column
+                    if parameter not in ("where", "average_over")
+                    else {"where": where, "average_over": average_over}[parameter],
+                ),
+            )
     rows = frame.copy()
     for column in (participant, condition):
         rows[column] = rows[column].astype(str)
@@ -100,8 +117,10 @@ def select_images(
         present = sorted(rows[column].astype(str).unique())
         for value in wanted:
             if value not in present:
-                raise ParameterError(f"{{0}}: column {column!r} has no value {value!r}. {literal(did_you_mean(value, present))}",
-                                     Param("where", where))
+                raise ParameterError(
+                    f"{{0}}: column {column!r} has no value {value!r}. {literal(did_you_mean(value, present))}",
+                    Param("where", where),
+                )
         rows = rows[rows[column].astype(str).isin(wanted)]
         notes.append(f"kept the images whose {column} is {' or '.join(wanted)}")
     conditions, told = choose_conditions(rows[condition].unique(), conditions, column=condition)
@@ -120,7 +139,9 @@ def select_images(
 
 def _average(rows, measures, participant, condition, over):
     """Mean of each measure over the images that differ only in the ``over`` columns."""
-    keys = [participant, condition] + [c for c in _ENTITIES if c in rows and c not in over and c not in (participant, condition)]
+    keys = [participant, condition] + [
+        c for c in _ENTITIES if c in rows and c not in over and c not in (participant, condition)
+    ]
     keys = [c for c in keys if not (c == "subject" and participant != "subject")]
     others = [c for c in rows.columns if c not in keys and c not in measures and c not in over and c != "n_images"]
     constant = [c for c in others if rows.groupby(keys, sort=False)[c].nunique(dropna=False).max() <= 1]
@@ -128,9 +149,11 @@ def _average(rows, measures, participant, condition, over):
     averaged = grouped[measures].mean().join(grouped["n_images"].sum()).join(grouped[constant].first())
     averaged = averaged.reset_index()
     counts = averaged["n_images"]
-    return averaged, (f"averaged the measures over {', '.join(over)}: {counts.min()} to {counts.max()} images per row"
-                      if counts.min() != counts.max() else f"averaged the measures over {', '.join(over)}: {counts.min()} "
-                      "images per row")
+    return averaged, (
+        f"averaged the measures over {', '.join(over)}: {counts.min()} to {counts.max()} images per row"
+        if counts.min() != counts.max()
+        else f"averaged the measures over {', '.join(over)}: {counts.min()} images per row"
+    )
 
 
 def _resolve_repeats(rows, measures, participant, condition, policy, seed):
@@ -150,9 +173,14 @@ def _resolve_repeats(rows, measures, participant, condition, policy, seed):
         firsts = rows[repeated].drop_duplicates(keys).drop(columns=measures)
         kept = pd.concat([rows[~repeated], firsts.merge(means, on=keys)], ignore_index=True)
     else:
-        order = (pd.to_numeric(presentations, errors="coerce") if policy == "first"
-                 else pd.Series(np.random.default_rng(seed).permutation(len(rows)), index=rows.index))
-        kept = rows.assign(_order=order).sort_values("_order", kind="stable").drop_duplicates(keys).drop(columns="_order")
+        order = (
+            pd.to_numeric(presentations, errors="coerce")
+            if policy == "first"
+            else pd.Series(np.random.default_rng(seed).permutation(len(rows)), index=rows.index)
+        )
+        kept = (
+            rows.assign(_order=order).sort_values("_order", kind="stable").drop_duplicates(keys).drop(columns="_order")
+        )
     return kept, [(p, note) for p in participants]
 
 
@@ -179,5 +207,6 @@ def _refuse_duplicates(rows, participant, condition, average_over) -> None:
     raise PairingError(
         f"several images per participant and condition{literal(already)}: {literal(described)} within {literal(where)} "
         f"({len(pairs)} such pairs). Choose with {{0}}, or average with {{1}}",
-        Param("where", {column: values[0]}), Param("average_over", averaging),
+        Param("where", {column: values[0]}),
+        Param("average_over", averaging),
     )

@@ -39,24 +39,32 @@ def comparison_summary(result) -> list[Message]:
     provenance = result.provenance
     parameters = provenance["parameters"]
     conditions = parameters["conditions"]
-    lines = [Message(
-        f"{provenance['n_participants']} participants, {' vs '.join(conditions)} (differences {parameters['differences']}), "
-        f"{provenance['n_iqms_analysed']} measures analysed; {len(result.excluded)} excluded with reasons in excluded_iqms.tsv"
-    )]
+    lines = [
+        Message(
+            f"{provenance['n_participants']} participants, {' vs '.join(conditions)} (differences {parameters['differences']}), "
+            f"{provenance['n_iqms_analysed']} measures analysed; {len(result.excluded)} excluded with reasons in excluded_iqms.tsv"
+        )
+    ]
     lines += [Message(f"note: {note}") for note in provenance.get("notes", [])]
     dropped = provenance.get("participants_dropped", [])
     if dropped:
         reasons = sorted({row["reason"] for row in dropped})
-        lines.append(Message(f"{len(dropped)} participant(s) set aside before pairing ({'; '.join(reasons)}): "
-                             f"{_names(row['participant'] for row in dropped)}"))
+        lines.append(
+            Message(
+                f"{len(dropped)} participant(s) set aside before pairing ({'; '.join(reasons)}): "
+                f"{_names(row['participant'] for row in dropped)}"
+            )
+        )
     left_out = provenance.get("multivariate_left_out", [])
     if left_out:
-        lines.append(Message(
-            f"the multivariate tests use the {provenance['n_multivariate']} participants with every measure; left out: "
-            + "; ".join(f"{row['participant']} ({row['reason']})" for row in left_out[:8])
-            + (f"; and {len(left_out) - 8} more" if len(left_out) > 8 else "")
-            + ". Each per-measure test uses every pair that has the measure."
-        ))
+        lines.append(
+            Message(
+                f"the multivariate tests use the {provenance['n_multivariate']} participants with every measure; left out: "
+                + "; ".join(f"{row['participant']} ({row['reason']})" for row in left_out[:8])
+                + (f"; and {len(left_out) - 8} more" if len(left_out) > 8 else "")
+                + ". Each per-measure test uses every pair that has the measure."
+            )
+        )
     lines += _multivariate_lines(result, parameters)
     lines += _per_measure_lines(result)
     lines += _equivalence_lines(result, parameters)
@@ -73,16 +81,30 @@ def _multivariate_lines(result, parameters) -> list[Message]:
         return []
     if isinstance(row["note"], str) and row["note"]:
         reason = row["note"].removeprefix("not testable: ").split("; ")[0]
-        fix = (Message("keep fewer components (a smaller share with {0}) or add participants", Param("pca_rule", 0.8))
-               if parameters.get("reduce") == "pca" else
-               Message("reduce the measures to principal components with {0}, or analyse fewer with {1}",
-                       Param("reduce", "pca"), Param("measures", ["..."])))
-        return [Message(f"Hotelling's T2 and the other multivariate tests are not testable: {reason}. To test them, "
-                        + fix.template, *fix.params)]
+        fix = (
+            Message("keep fewer components (a smaller share with {0}) or add participants", Param("pca_rule", 0.8))
+            if parameters.get("reduce") == "pca"
+            else Message(
+                "reduce the measures to principal components with {0}, or analyse fewer with {1}",
+                Param("reduce", "pca"),
+                Param("measures", ["..."]),
+            )
+        )
+        return [
+            Message(
+                f"Hotelling's T2 and the other multivariate tests are not testable: {reason}. To test them, "
+                + fix.template,
+                *fix.params,
+            )
+        ]
     permutation = f" (sign-flip permutation p = {number(row['p_resampled'])})" if row["n_resamples"] else ""
     verdict = "changed" if row["p_value"] < ALPHA else "did not detectably change"
-    return [Message(f"paired Hotelling T2 = {number(row['value'], 4)}, F({number(row['df1'])}, {number(row['df2'])}) = "
-                    f"{number(row['f'], 4)}, p = {number(row['p_value'])}{permutation}: the condition {verdict} the measures")]
+    return [
+        Message(
+            f"paired Hotelling T2 = {number(row['value'], 4)}, F({number(row['df1'])}, {number(row['df2'])}) = "
+            f"{number(row['f'], 4)}, p = {number(row['p_value'])}{permutation}: the condition {verdict} the measures"
+        )
+    ]
 
 
 def _per_measure_lines(result) -> list[Message]:
@@ -93,8 +115,12 @@ def _per_measure_lines(result) -> list[Message]:
     moved = first[first["p_t_holm"] < ALPHA]
     top = first.reindex(first["dz"].abs().sort_values(ascending=False).index).head(3)
     largest = ", ".join(f"{r.iqm} (dz = {number(r.dz)})" for r in top.itertuples())
-    return [Message(f"per measure: {len(moved)} of {len(first)} changed (paired t, Holm p < {ALPHA:g}); "
-                    f"the largest standardised changes: {largest}")]
+    return [
+        Message(
+            f"per measure: {len(moved)} of {len(first)} changed (paired t, Holm p < {ALPHA:g}); "
+            f"the largest standardised changes: {largest}"
+        )
+    ]
 
 
 def _equivalence_lines(result, parameters) -> list[Message]:
@@ -102,15 +128,26 @@ def _equivalence_lines(result, parameters) -> list[Message]:
     if table is None:
         return []
     first = table[table["comparison"] == parameters["differences"]]
-    margin = (f"+/- {number(parameters['margin'])} reference SD" if parameters.get("margin") is not None
-              else "the margins given")
-    groups = {verdict: first.loc[first["verdict"] == verdict, "iqm"].tolist()
-              for verdict in ("beyond_margin", "equivalent", "inconclusive")}
-    parts = [f"{len(groups['beyond_margin'])} moved beyond the margin ({_names(groups['beyond_margin'])})",
-             f"{len(groups['equivalent'])} shown equivalent ({_names(groups['equivalent'])})",
-             f"{len(groups['inconclusive'])} inconclusive ({_names(groups['inconclusive'])})"]
-    return [Message(f"equivalence within {margin} (TOST, Holm, alpha {number(parameters['alpha'])}): " + "; ".join(
-        part.replace(" ()", "") for part in parts))]
+    margin = (
+        f"+/- {number(parameters['margin'])} reference SD"
+        if parameters.get("margin") is not None
+        else "the margins given"
+    )
+    groups = {
+        verdict: first.loc[first["verdict"] == verdict, "iqm"].tolist()
+        for verdict in ("beyond_margin", "equivalent", "inconclusive")
+    }
+    parts = [
+        f"{len(groups['beyond_margin'])} moved beyond the margin ({_names(groups['beyond_margin'])})",
+        f"{len(groups['equivalent'])} shown equivalent ({_names(groups['equivalent'])})",
+        f"{len(groups['inconclusive'])} inconclusive ({_names(groups['inconclusive'])})",
+    ]
+    return [
+        Message(
+            f"equivalence within {margin} (TOST, Holm, alpha {number(parameters['alpha'])}): "
+            + "; ".join(part.replace(" ()", "") for part in parts)
+        )
+    ]
 
 
 def decision_lines(decisions) -> list[Message]:
@@ -124,16 +161,26 @@ def decision_lines(decisions) -> list[Message]:
         flips = per_measure["flips_a_only"] + per_measure["flips_b_only"]
         worst = per_measure.loc[flips.idxmax()]
         significant = per_measure[per_measure["p_mcnemar_exact"] < ALPHA]
-        lines.append(Message(
-            f"QC by the IQR rule per measure: decisions flip for {int((flips > 0).sum())} of {len(per_measure)} measures, "
-            f"for at most {int(flips.max())} of {int(worst['n'])} participants ({worst['rule'].removeprefix('iqr:')})"
-            + (f"; McNemar exact p < {ALPHA:g} for {_names(significant['rule'].str.removeprefix('iqr:'))}" if len(significant) else
-               "; no measure's flips lean one way (McNemar exact p >= 0.05)")))
+        lines.append(
+            Message(
+                f"QC by the IQR rule per measure: decisions flip for {int((flips > 0).sum())} of {len(per_measure)} measures, "
+                f"for at most {int(flips.max())} of {int(worst['n'])} participants ({worst['rule'].removeprefix('iqr:')})"
+                + (
+                    f"; McNemar exact p < {ALPHA:g} for {_names(significant['rule'].str.removeprefix('iqr:'))}"
+                    if len(significant)
+                    else "; no measure's flips lean one way (McNemar exact p >= 0.05)"
+                )
+            )
+        )
     for row in decisions[~decisions.index.isin(per_measure.index)].itertuples():
         flips = row.flips_a_only + row.flips_b_only
-        lines.append(Message(f"QC rule {row.rule}: {flips} of {row.n} participants' decisions flip ({row.flips_a_only} "
-                             f"excluded under the first condition only, {row.flips_b_only} under the second only; "
-                             f"McNemar exact p = {number(row.p_mcnemar_exact)})"))
+        lines.append(
+            Message(
+                f"QC rule {row.rule}: {flips} of {row.n} participants' decisions flip ({row.flips_a_only} "
+                f"excluded under the first condition only, {row.flips_b_only} under the second only; "
+                f"McNemar exact p = {number(row.p_mcnemar_exact)})"
+            )
+        )
     return lines
 
 
@@ -142,23 +189,29 @@ def audit_line(audit: dict) -> Message:
     verdict = audit.get("verdict")
     if verdict == "not testable":
         return Message(f"pairing audit: not testable ({audit.get('reason', '')})")
-    found = (f"{100 * audit['identified']:.0f}% of images have their pair as nearest image under the other condition; "
-             f"chance {100 * audit['chance']:.2g}%, p = {number(audit['p_value'])}")
+    found = (
+        f"{100 * audit['identified']:.0f}% of images have their pair as nearest image under the other condition; "
+        f"chance {100 * audit['chance']:.2g}%, p = {number(audit['p_value'])}"
+    )
     if verdict == "aligned":
         return Message(f"pairing audit: aligned ({found})")
-    return Message(f"WARNING: the pairing audit says misaligned ({found}): the labelled pairs are no more alike than "
-                   "random pairs. Were rows paired by position, or the participant and condition columns mixed up? "
-                   "(Or the measures do not tell participants apart.)")
+    return Message(
+        f"WARNING: the pairing audit says misaligned ({found}): the labelled pairs are no more alike than "
+        "random pairs. Were rows paired by position, or the participant and condition columns mixed up? "
+        "(Or the measures do not tell participants apart.)"
+    )
 
 
 def ratings_summary(result) -> list[Message]:
     provenance, row = result.provenance, result.models.iloc[0]
-    lines = [Message(
-        f"{provenance['n_ratings']} ratings of {provenance['n_participants']} participants by {provenance['n_raters']} raters "
-        f"(repeated presentations: {provenance['parameters']['repeats']}); {provenance['parameters']['effects']} = "
-        f"{number(row['estimate'])} rating points (SE {number(row['se'])}), likelihood-ratio chi2({number(row['df'])}) = "
-        f"{number(row['chi2'])}, p = {number(row['p_value'])}"
-    )]
+    lines = [
+        Message(
+            f"{provenance['n_ratings']} ratings of {provenance['n_participants']} participants by {provenance['n_raters']} raters "
+            f"(repeated presentations: {provenance['parameters']['repeats']}); {provenance['parameters']['effects']} = "
+            f"{number(row['estimate'])} rating points (SE {number(row['se'])}), likelihood-ratio chi2({number(row['df'])}) = "
+            f"{number(row['chi2'])}, p = {number(row['p_value'])}"
+        )
+    ]
     lines += [Message(f"note: {note}") for note in provenance.get("notes", [])]
     return lines + decision_lines(result.decisions)
 
@@ -170,15 +223,29 @@ def power_summary(result) -> list[Message]:
     lines = []
     for row in result.smallest_n[result.smallest_n["test"] == "hotelling"].itertuples():
         reach = "none of the planned n" if pd.isna(row.smallest_n) else f"n = {row.smallest_n}"
-        lines.append(Message(f"Hotelling, delta {number(row.delta)}: power {number(parameters['target'])} reached at {reach}"))
+        lines.append(
+            Message(f"Hotelling, delta {number(row.delta)}: power {number(parameters['target'])} reached at {reach}")
+        )
     power = result.power
     untestable = power[power["type_i"].astype(str).str.startswith("not testable")]
     if len(untestable):
-        lines.append(Message(f"Hotelling's test is not testable at n = {_names(map(str, sorted(set(untestable['n']))))}: "
-                             "no more pairs than measures; the per-measure tests are simulated"))
+        lines.append(
+            Message(
+                f"Hotelling's test is not testable at n = {_names(map(str, sorted(set(untestable['n']))))}: "
+                "no more pairs than measures; the per-measure tests are simulated"
+            )
+        )
     null = power[power["type_i"].isin(["calibrated", "conservative", "liberal"])]
     if len(null):
         off = null[null["type_i"] != "calibrated"]
-        lines.append(Message(f"{len(null) - len(off)} of {len(null)} tests are calibrated at the null"
-                             + (f"; not calibrated (see type_i in power.tsv): {_names(sorted(set(off['test'])))}" if len(off) else "")))
+        lines.append(
+            Message(
+                f"{len(null) - len(off)} of {len(null)} tests are calibrated at the null"
+                + (
+                    f"; not calibrated (see type_i in power.tsv): {_names(sorted(set(off['test'])))}"
+                    if len(off)
+                    else ""
+                )
+            )
+        )
     return lines

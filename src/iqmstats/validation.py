@@ -179,7 +179,9 @@ def key_source(name, value):
 
 def mapping_of_names(name, value):
     """{token: name}, e.g. {'non_defaced': 'original'}."""
-    if not isinstance(value, Mapping) or not all(isinstance(k, str) and k and isinstance(v, str) and v for k, v in value.items()):
+    if not isinstance(value, Mapping) or not all(
+        isinstance(k, str) and k and isinstance(v, str) and v for k, v in value.items()
+    ):
         _fail(name, value, "must be a dict of names, e.g. {'non_defaced': 'original'}")
     return dict(value)
 
@@ -350,7 +352,7 @@ JOB_RULES = {
 
 def rule_of(name: str, job: str | None = None):
     """The rule of parameter ``name`` (in ``job``, when it has its own)."""
-    return JOB_RULES.get((job, name)) or RULES[name]
+    return JOB_RULES.get((job or "", name)) or RULES[name]
 
 
 def check(name: str, value, *, job: str | None = None):

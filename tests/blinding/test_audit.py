@@ -13,8 +13,14 @@ from .conftest import write_image
 
 
 def _blinded(bids_pair, tmp_path, **options):
-    blind_datasets(list(bids_pair), ["original", "defaced"], out=tmp_path / "blinded",
-                   key_path=tmp_path / "key.json", seed=5, **options)
+    blind_datasets(
+        list(bids_pair),
+        ["original", "defaced"],
+        out=tmp_path / "blinded",
+        key_path=tmp_path / "key.json",
+        seed=5,
+        **options,
+    )
     return tmp_path / "blinded", read_key(tmp_path / "key.json")
 
 
@@ -55,7 +61,9 @@ def test_leaked_id_in_a_sidecar_and_in_a_name(bids_pair, tmp_path):
     sidecar.write_text(json.dumps({"EchoTime": 0.0046, "Comment": "from sub-03"}))
     (blinded / "notes_sub-02.txt").write_text("")
     findings = audit(blinded, key)
-    assert findings[findings.check == "original id in content"]["file"].tolist() == [sidecar.relative_to(blinded).as_posix()]
+    assert findings[findings.check == "original id in content"]["file"].tolist() == [
+        sidecar.relative_to(blinded).as_posix()
+    ]
     assert findings[findings.check == "original id in name"]["detail"].tolist() == ["contains participant 02"]
     assert audit(blinded).empty  # without the key these cannot be seen
 
@@ -77,10 +85,13 @@ def test_unscrubbed_header_and_stored_gzip_name(bids_pair, tmp_path):
         packed.write(raw)
     findings = audit(blinded, key)
     assert findings[findings.check == "header text"]["detail"].tolist() == [
-        "descrip = 'IXI002 2005-06-01'", "aux_file = 'scan.dcm'"]
+        "descrip = 'IXI002 2005-06-01'",
+        "aux_file = 'scan.dcm'",
+    ]
     assert findings[findings.check == "header extension"]["detail"].tolist() == ["code 6, 18 bytes"]
     assert findings[findings.check == "gzip header name"]["detail"].tolist() == [
-        "the compressed file remembers the name 'IXI002-Guys-0828-T1.nii'"]
+        "the compressed file remembers the name 'IXI002-Guys-0828-T1.nii'"
+    ]
 
 
 def test_identical_images_across_conditions(bids_pair, tmp_path):

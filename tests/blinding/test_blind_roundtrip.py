@@ -9,10 +9,10 @@ import pandas as pd
 import pytest
 
 from iqmstats import OutputError, ParameterError
-from iqmstats.io import read_iqms
 from iqmstats.blinding import audit, blind_datasets, read_key, unblind
 from iqmstats.blinding.audit import gzip_stored_name
 from iqmstats.errors import BlindingError
+from iqmstats.io import read_iqms
 
 from ..conftest import T1W_JSON
 from .conftest import PARTICIPANTS
@@ -22,8 +22,9 @@ def _blind(bids_pair, folder, **options):
     """Blind the pair into folder/blinded with key folder/key.json (folder is created)."""
     folder.mkdir(exist_ok=True)
     options = {"repeat": 1, "seed": 11, **options}
-    return blind_datasets(list(bids_pair), ["original", "defaced"], out=folder / "blinded",
-                          key_path=folder / "key.json", **options)
+    return blind_datasets(
+        list(bids_pair), ["original", "defaced"], out=folder / "blinded", key_path=folder / "key.json", **options
+    )
 
 
 def test_round_trip_recovers_every_image(bids_pair, tmp_path):
@@ -48,7 +49,8 @@ def test_round_trip_recovers_every_image(bids_pair, tmp_path):
     assert recovered == truth
     assert back.groupby(["participant", "condition"]).size().to_dict() == {
         (p, c): (2 if p == entries.loc[entries.presentation == 2, "participant"].iloc[0] else 1)
-        for p in PARTICIPANTS for c in ("defaced", "original")
+        for p in PARTICIPANTS
+        for c in ("defaced", "original")
     }
 
 
@@ -116,8 +118,14 @@ def test_condition_as_an_entity(tmp_path, bids_pair):
             target = single / image.parent.relative_to(root) / name
             target.parent.mkdir(parents=True, exist_ok=True)
             target.write_bytes(image.read_bytes())
-    key = blind_datasets([single], ["original", "defaced"], out=tmp_path / "blinded", key_path=tmp_path / "k.json",
-                         condition_entity="acq", seed=3)
+    key = blind_datasets(
+        [single],
+        ["original", "defaced"],
+        out=tmp_path / "blinded",
+        key_path=tmp_path / "k.json",
+        condition_entity="acq",
+        seed=3,
+    )
     assert sorted(key.entries["condition"].value_counts().to_dict().items()) == [("defaced", 4), ("original", 4)]
     assert not list((tmp_path / "blinded").rglob("*acq-*"))
 

@@ -50,13 +50,21 @@ def test_ratings_unblind_to_their_released_columns():
 
 
 def test_pilot_key_with_positions_and_renamed_conditions():
-    key = read_key(example_path("pilot-key"), positions=example_path("pilot-positions"),
-                   conditions={"non_defaced": "original", "pydeface": "defaced"})
+    key = read_key(
+        example_path("pilot-key"),
+        positions=example_path("pilot-positions"),
+        conditions={"non_defaced": "original", "pydeface": "defaced"},
+    )
     assert key.format == "pilot" and len(key.entries) == 20
-    ratings = pd.DataFrame({"subject": ["sub-16_ses-V1_run-1_T1w", "sub-18_ses-V1_run-1_T1w", "sub-0_ses-V1_run-1_T1w"]})
+    ratings = pd.DataFrame(
+        {"subject": ["sub-16_ses-V1_run-1_T1w", "sub-18_ses-V1_run-1_T1w", "sub-0_ses-V1_run-1_T1w"]}
+    )
     back = unblind(ratings, key)
     assert back[["participant", "condition"]].values.tolist() == [
-        ["CHUVL504", "defaced"], ["CHUVL504", "original"], ["CHUVL522", "original"]]
+        ["CHUVL504", "defaced"],
+        ["CHUVL504", "original"],
+        ["CHUVL522", "original"],
+    ]
 
 
 def test_pilot_widget_subjects_all_unblind():

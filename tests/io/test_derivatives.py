@@ -6,8 +6,7 @@ import numpy as np
 import pytest
 
 from iqmstats import InputError, ParameterError
-from iqmstats.io import read_iqms
-from iqmstats.io import derivatives
+from iqmstats.io import derivatives, read_iqms
 
 from ..conftest import BOLD_JSON, T1W_JSON, place
 
@@ -36,16 +35,26 @@ def test_single_real_t1w_json_exact_values():
     assert (row["mriqc_version"], row["md5sum"]) == ("22.0.0rc1", "75299540d520042f9da0ec013e0d85c0")
     assert row["mriqc_warnings"] == "large_rot_frame,small_air_mask"
     assert table.iqms[:3] == ("cjv", "cnr", "efc") and len(table.iqms) == 62
-    assert set(table.set_aside) == {"bids_meta", "provenance", "size_x", "size_y", "size_z",
-                                    "spacing_x", "spacing_y", "spacing_z"}
+    assert set(table.set_aside) == {
+        "bids_meta",
+        "provenance",
+        "size_x",
+        "size_y",
+        "size_z",
+        "spacing_x",
+        "spacing_y",
+        "spacing_z",
+    }
 
 
 def test_mriqc_output_folder(mriqc_output):
     table = read_iqms(mriqc_output, modality="T1w")
     assert table.data["bids_name"].tolist() == ["sub-0001_T1w", "sub-0002_ses-1_T1w"]
     assert table.data["session"].isna().tolist() == [True, False]
-    assert table.data["source_file"].tolist() == ["sub-0001/anat/sub-0001_T1w.json",
-                                                  "sub-0002/ses-1/anat/sub-0002_ses-1_T1w.json"]
+    assert table.data["source_file"].tolist() == [
+        "sub-0001/anat/sub-0001_T1w.json",
+        "sub-0002/ses-1/anat/sub-0002_ses-1_T1w.json",
+    ]
     reasons = table.skipped.groupby("reason").size().to_dict()
     assert reasons == {
         "not a JSON file (reports, figures, logs)": 2,
@@ -99,12 +108,15 @@ def test_malformed_json_names_the_file(tmp_path):
     assert table.skipped["file"].tolist() == ["sub-02/anat/sub-02_T1w.json"]
 
 
-@pytest.mark.parametrize("value, message", [
-    (None, "IQM 'cjv' is null"),
-    ("0.3", "IQM 'cjv' is '0.3', not a number"),
-    ({"a": 1}, "IQM 'cjv' is {'a': 1}, not a number"),
-    ([0.3, 0.4, 0.5], "IQM 'cjv' is a list of 3 values \\(multi-echo data\\?\\)"),
-])
+@pytest.mark.parametrize(
+    "value, message",
+    [
+        (None, "IQM 'cjv' is null"),
+        ("0.3", "IQM 'cjv' is '0.3', not a number"),
+        ({"a": 1}, "IQM 'cjv' is {'a': 1}, not a number"),
+        ([0.3, 0.4, 0.5], "IQM 'cjv' is a list of 3 values \\(multi-echo data\\?\\)"),
+    ],
+)
 def test_non_numbers_in_iqms_are_refused(tmp_path, value, message):
     _write(tmp_path, "sub-01/anat/sub-01_T1w.json", _record(cjv=value))
     with pytest.raises(InputError, match=f"sub-01_T1w.json: {message}"):

@@ -24,7 +24,9 @@ def test_pilot_widget_jsons_load_and_unblind():
     ratings = read_ratings(example_path("pilot-ratings")).data
     assert ratings.groupby("rater").size().to_dict() == {"Celine": 20, "Oscar": 20}
     first = json.loads((example_path("pilot-ratings") / "Celine" / "_unset__sub-0_ses-V1_run-1_T1w.json").read_text())
-    assert ratings.loc[0, "rating"] == float(first["rating"]) and ratings.loc[0, "artifacts"] == ";".join(first["artifacts"])
+    assert ratings.loc[0, "rating"] == float(first["rating"]) and ratings.loc[0, "artifacts"] == ";".join(
+        first["artifacts"]
+    )
     key = read_key(example_path("pilot-key"), conditions={"non_defaced": "original", "pydeface": "defaced"})
     back = unblind(ratings, key, id_column="blinded_id", unique=False)
     assert back.groupby("rater")["participant"].nunique().to_dict() == {"Celine": 10, "Oscar": 10}
@@ -50,8 +52,14 @@ def test_ratings_outside_the_scale_or_not_numbers(tmp_path):
 
 
 def test_a_rater_rating_an_image_twice_keeps_the_last_and_sums_the_time(tmp_path):
-    path = _table(tmp_path, [("r1", "sub-0001_T1w", "2.0", 30, "[]"), ("r2", "sub-0001_T1w", "3.0", 5, "[]"),
-                             ("r1", "sub-0001_T1w", "2.5", 12, "[\"inu\"]")])
+    path = _table(
+        tmp_path,
+        [
+            ("r1", "sub-0001_T1w", "2.0", 30, "[]"),
+            ("r2", "sub-0001_T1w", "3.0", 5, "[]"),
+            ("r1", "sub-0001_T1w", "2.5", 12, '["inu"]'),
+        ],
+    )
     ratings = read_ratings(path)
     assert ratings.merged == 1 and "1 repeated rating(s) of 1 image(s)" in ratings.notes[0]
     kept = ratings.data.set_index("rater").loc["r1"]
@@ -70,7 +78,10 @@ def test_unknown_blinded_ids_and_bad_artifacts(tmp_path):
 def test_generic_table_with_named_columns(tmp_path):
     (tmp_path / "mine.csv").write_text("who,image,score\nA,sub-01_T1w,3\nB,sub-01_T1w,2\n")
     ratings = read_ratings(tmp_path / "mine.csv", columns={"rater": "who", "blinded_id": "image", "rating": "score"})
-    assert ratings.data[["rater", "blinded_id", "rating"]].values.tolist() == [["A", "sub-01_T1w", 3.0], ["B", "sub-01_T1w", 2.0]]
+    assert ratings.data[["rater", "blinded_id", "rating"]].values.tolist() == [
+        ["A", "sub-01_T1w", 3.0],
+        ["B", "sub-01_T1w", 2.0],
+    ]
     with pytest.raises(ParameterError, match="rater_column='rater_id': mine.csv has no column 'rater_id'"):
         read_ratings(tmp_path / "mine.csv")
     (tmp_path / "empty").mkdir()

@@ -5,8 +5,8 @@ import pandas as pd
 import pytest
 
 from iqmstats import InputError
-from iqmstats.io import read_iqms
 from iqmstats.examples import example_path
+from iqmstats.io import read_iqms
 
 from ..conftest import DATA
 
@@ -91,7 +91,9 @@ def test_tables_that_are_not_iqm_tables(tmp_path):
 
 
 def test_table_without_bids_names_labels_lines(tmp_path):
-    (tmp_path / "abide.tsv").write_text("subject_id\tsite\tcjv\tefc\n0050002\tPITT\t0.38\t0.61\n0050003\tPITT\tx\t0.6\n")
+    (tmp_path / "abide.tsv").write_text(
+        "subject_id\tsite\tcjv\tefc\n0050002\tPITT\t0.38\t0.61\n0050003\tPITT\tx\t0.6\n"
+    )
     with pytest.raises(InputError, match=r"abide.tsv line 3: IQM 'cjv' is 'x'"):
         read_iqms(tmp_path / "abide.tsv")
     table = read_iqms(tmp_path / "abide.tsv", on_invalid="skip")

@@ -8,8 +8,8 @@ import pandas as pd
 import pytest
 
 from iqmstats import OutputError
-from iqmstats.io import read_iqms
 from iqmstats.examples import example_path
+from iqmstats.io import read_iqms
 from iqmstats.io.write import write_bytes, write_json, write_tsv
 
 

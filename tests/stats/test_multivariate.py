@@ -79,7 +79,7 @@ def test_between_factor_agrees_with_r(prepared, r_reference):
 def test_hotelling_closed_form_and_invariance():
     rng = np.random.default_rng(4)
     d = rng.normal(loc=0.2, size=(25, 4)) * np.array([7e-4, 1.0, 4e5, 30.0])
-    n, p = d.shape
+    n, _p = d.shape
     mean, cov = d.mean(axis=0), np.cov(d, rowvar=False)
     t2 = n * mean @ np.linalg.solve(cov, mean)
     ours = paired_hotelling(d, permutations=0).set_index("statistic")
@@ -107,8 +107,9 @@ def test_sign_flip_p_matches_a_plain_loop_and_is_calibrated():
     count = sum(t2(d * loop_rng.choice([-1.0, 1.0], size=(n, 1))) >= observed for _ in range(2000))
     slow = (1 + count) / 2001
     assert abs(fast - slow) < 3 * np.sqrt(slow * (1 - slow) / 2000) + 1e-3
-    null_p = [paired_hotelling(rng.normal(size=(20, 2)), permutations=199, seed=s).p_resampled.iloc[0]
-              for s in range(200)]
+    null_p = [
+        paired_hotelling(rng.normal(size=(20, 2)), permutations=199, seed=s).p_resampled.iloc[0] for s in range(200)
+    ]
     assert 0.02 < np.mean(np.array(null_p) <= 0.05) < 0.09  # about 5% at alpha = 0.05
 
 
@@ -134,8 +135,12 @@ def test_repeated_measures_with_three_conditions():
     assert omnibus.value == pytest.approx(40 * m @ np.linalg.solve(np.cov(contrasts, rowvar=False), m), rel=1e-10)
     pairwise = result[(result.test == "hotelling_pairwise") & (result.statistic == "hotelling_t2")]
     assert pairwise["effect"].tolist() == ["a - b", "a - c", "b - c"]
-    raw = [paired_hotelling(values[:, i] - values[:, j], permutations=0).p_value.iloc[0] for i, j in ((0, 1), (0, 2), (1, 2))]
+    raw = [
+        paired_hotelling(values[:, i] - values[:, j], permutations=0).p_value.iloc[0]
+        for i, j in ((0, 1), (0, 2), (1, 2))
+    ]
     from statsmodels.stats.multitest import multipletests
+
     np.testing.assert_allclose(pairwise["p_value"], multipletests(raw, method="holm")[1], rtol=1e-12)
     assert list(result.columns) == MULTIVARIATE_COLUMNS
 

@@ -31,8 +31,9 @@ def test_type_i_error_is_alpha_for_every_test_on_real_iqms(reference):
 
 def test_power_grows_with_n_and_delta(reference):
     values, _, names = reference
-    table = simulate_power(values, n_values=[60, 120, 240], deltas=[0.05, 0.1, 0.2], names=names, simulations=300,
-                           shifted=["cjv"], seed=1)
+    table = simulate_power(
+        values, n_values=[60, 120, 240], deltas=[0.05, 0.1, 0.2], names=names, simulations=300, shifted=["cjv"], seed=1
+    )
     grid = table[table.test == "t: cjv"].pivot(index="n", columns="delta", values="power")
     assert (np.diff(grid.to_numpy(), axis=0) >= -0.03).all() and (np.diff(grid.to_numpy(), axis=1) >= -0.03).all()
     assert grid.iloc[0, 0] < 0.5 < grid.iloc[-1, -1]
@@ -44,8 +45,7 @@ def test_single_iqm_agrees_with_the_closed_form():
     rng = np.random.default_rng(3)
     population = rng.normal(size=(50_000, 1))
     rho, n, delta = 0.6, 40, 0.4
-    table = simulate_power(population, n_values=[n], deltas=[delta], simulations=4000, within_correlation=rho,
-                           seed=11)
+    table = simulate_power(population, n_values=[n], deltas=[delta], simulations=4000, within_correlation=rho, seed=11)
     simulated = table[table.test == "t: iqm0"].iloc[0].power
     dz = delta / np.sqrt(2 * (1 - rho))  # shift of delta SDs; differences have SD sqrt(2 (1 - rho))
     expected = TTestPower().power(effect_size=dz, nobs=n, alpha=0.05, alternative="two-sided")
@@ -54,8 +54,16 @@ def test_single_iqm_agrees_with_the_closed_form():
 
 def test_paired_pilot_differences_and_multiplicative_effects(reference):
     values, differences, names = reference
-    table = simulate_power(values, n_values=[150], deltas=[0.0, 0.01], names=names, differences=differences,
-                           multiplicative=True, shifted=["efc"], simulations=300)
+    table = simulate_power(
+        values,
+        n_values=[150],
+        deltas=[0.0, 0.01],
+        names=names,
+        differences=differences,
+        multiplicative=True,
+        shifted=["efc"],
+        simulations=300,
+    )
     efc = table[table.test == "t: efc"].set_index("delta")["power"]
     assert efc.loc[0.01] > 0.9 > efc.loc[0.0]
     assert set(table.loc[table.delta == 0, "type_i"]) <= {"calibrated", "conservative", "liberal"}
@@ -84,8 +92,9 @@ def test_rating_power_agrees_with_the_closed_form():
 
     variances = {"participant": 0.145, "rater": 0.05, "residual": 0.114}  # the IXI pilot's (lme4)
     n, raters, bias, simulations = 24, 3, 0.12, 120
-    table = simulate_rating_power(variances, n_values=[n], biases=[0.0, bias], raters=raters, simulations=simulations,
-                                  seed=2, jobs=2).set_index("delta")
+    table = simulate_rating_power(
+        variances, n_values=[n], biases=[0.0, bias], raters=raters, simulations=simulations, seed=2, jobs=2
+    ).set_index("delta")
     null = table.loc[0.0].power
     assert abs(null - 0.05) < 3 * np.sqrt(0.05 * 0.95 / simulations)  # type-I error (few simulations: a loose check)
     simulated = table.loc[bias].power

@@ -16,7 +16,11 @@ def test_study_iqms_are_full_rank_after_preparation(ixi_paired):
         z = (matrix - matrix.mean(0)) / matrix.std(0)
         assert np.linalg.matrix_rank(z) == 53  # numpy's SVD rank, an independent check
     assert sorted(prepared.excluded["reason"].value_counts().items()) == [
-        ("constant", 2), ("missing", 1), ("near_constant", 2), ("redundant", 4)]
+        ("constant", 2),
+        ("missing", 1),
+        ("near_constant", 2),
+        ("redundant", 4),
+    ]
 
 
 def test_named_measures_drop_only_exact_degeneracies(ixi_paired):
@@ -32,8 +36,12 @@ def test_named_measures_drop_only_exact_degeneracies(ixi_paired):
 def test_linear_dependence_beyond_the_catalogue(ixi_paired):
     values = ixi_paired.values[:, :, :3].copy()
     combo = 2 * values[:, :, :1] - 0.5 * values[:, :, 2:3]
-    paired = PairedIQMs(ixi_paired.participants, ixi_paired.conditions, ("cjv", "cnr", "efc", "combo"),
-                        np.concatenate([values, combo], axis=2))
+    paired = PairedIQMs(
+        ixi_paired.participants,
+        ixi_paired.conditions,
+        ("cjv", "cnr", "efc", "combo"),
+        np.concatenate([values, combo], axis=2),
+    )
     prepared = prepare_iqms(paired)
     (row,) = prepared.excluded.itertuples()
     assert (row.iqm, row.reason) == ("combo", "linear_dependence")
@@ -47,7 +55,9 @@ def test_dependence_only_in_the_differences():
     shift = rng.normal(size=(30, 1))
     third_a, third_b = rng.normal(size=(30, 1)), None
     third_b = third_a - (shift * 2)  # difference of the third IQM = 2 x difference of the first
-    values = np.stack([np.hstack([a, third_a]), np.hstack([a - np.hstack([shift, rng.normal(size=(30, 1))]), third_b])], axis=1)
+    values = np.stack(
+        [np.hstack([a, third_a]), np.hstack([a - np.hstack([shift, rng.normal(size=(30, 1))]), third_b])], axis=1
+    )
     prepared = prepare_iqms(PairedIQMs(tuple(map(str, range(30))), ("a", "b"), ("x", "y", "z"), values))
     assert prepared.excluded.values.tolist()[0][:2] == ["z", "linear_dependence"]
     assert "differences a - b" in prepared.excluded.detail.item()
@@ -57,8 +67,13 @@ def test_no_difference_and_constant_difference_are_named(ixi_paired):
     values = ixi_paired.values[:, :, :3].copy()
     values[:, 1, 1] = values[:, 0, 1]
     values[:, 1, 2] = values[:, 0, 2] + 0.25
-    prepared = prepare_iqms(PairedIQMs(ixi_paired.participants, ixi_paired.conditions, ("cjv", "same", "shifted"), values))
-    assert prepared.excluded[["iqm", "reason"]].values.tolist() == [["same", "no_difference"], ["shifted", "constant_difference"]]
+    prepared = prepare_iqms(
+        PairedIQMs(ixi_paired.participants, ixi_paired.conditions, ("cjv", "same", "shifted"), values)
+    )
+    assert prepared.excluded[["iqm", "reason"]].values.tolist() == [
+        ["same", "no_difference"],
+        ["shifted", "constant_difference"],
+    ]
 
 
 def test_pca_is_fitted_once_and_keeps_the_shift():
@@ -79,7 +94,9 @@ def test_pca_rules(ixi_paired):
     kaiser = prepare_iqms(ixi_paired, modality="T1w", reduce="pca")
     assert kaiser.paired.iqms == tuple(f"PC{i}" for i in range(1, 10))  # as the study found
     explained = kaiser.reduction["explained"]
-    assert (explained.loc[explained.kept, "eigenvalue"] > 1).all() and (explained.loc[~explained.kept, "eigenvalue"] <= 1).all()
+    assert (explained.loc[explained.kept, "eigenvalue"] > 1).all() and (
+        explained.loc[~explained.kept, "eigenvalue"] <= 1
+    ).all()
     share = prepare_iqms(ixi_paired, modality="T1w", reduce="pca", pca_rule=0.8)
     assert share.reduction["explained"].query("kept")["cumulative"].iloc[-1] >= 0.8
     assert share.reduction["explained"].query("kept")["cumulative"].iloc[-2] < 0.8

@@ -23,7 +23,10 @@ def test_study_table_drops_exactly_the_known_degenerate_iqms():
         "snrd_total": "redundant",
         "fwhm_avg": "redundant",
     }
-    assert screen.loc["fber", "detail"] == "missing in 863 of 1158 images (75%); fber = -1 means no signal outside the head"
+    assert (
+        screen.loc["fber", "detail"]
+        == "missing in 863 of 1158 images (75%); fber = -1 means no signal outside the head"
+    )
     assert screen.loc["summary_bg_mad", "detail"] == "0 in 99.8% of images"  # 1156 / 1158
     assert screen.kept.sum() == 53
     assert list(screen.columns) == ["kept", "reason", "detail"]

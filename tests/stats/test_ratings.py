@@ -22,8 +22,15 @@ def test_mixed_models_match_lme4(models):
     r = pd.read_csv(REFERENCE / "ratings_lme.csv").set_index("model")
     ours = models.set_index("model")
     assert list(ours.index) == list(r.index)
-    for column, rel in (("estimate", 1e-5), ("se", 1e-5), ("chi2", 1e-5), ("p_value", 1e-5), ("loglik", 1e-8),
-                        ("var_participant", 1e-3), ("var_residual", 1e-3)):
+    for column, rel in (
+        ("estimate", 1e-5),
+        ("se", 1e-5),
+        ("chi2", 1e-5),
+        ("p_value", 1e-5),
+        ("loglik", 1e-8),
+        ("var_participant", 1e-3),
+        ("var_residual", 1e-3),
+    ):
         np.testing.assert_allclose(ours[column], r[column], rtol=rel, err_msg=column)
     np.testing.assert_allclose(ours["var_rater"].dropna(), r["var_rater"].dropna(), rtol=1e-3)
     assert (ours["df"] == 1).all()
@@ -32,6 +39,7 @@ def test_mixed_models_match_lme4(models):
 def test_per_rater_fdr_and_wald_interval(models):
     per_rater = models[models.model.str.startswith("rater_")]
     from statsmodels.stats.multitest import multipletests
+
     np.testing.assert_allclose(per_rater["p_fdr"], multipletests(per_rater["p_value"], method="fdr_bh")[1])
     row = models.iloc[0]
     assert row.ci_upper - row.ci_lower == pytest.approx(2 * 1.959963985 * row.se)
@@ -74,8 +82,10 @@ def test_artifacts_with_mcnemar(ixi_ratings):
     table = artifact_tests(ixi_ratings, CONDITIONS).set_index("artifact")
     eye = table.loc["eye-spillover"]
     first = ixi_ratings[ixi_ratings.presentation == 1]
-    ticks = first.assign(eye=first.artifacts.str.contains("eye-spillover") & ~first.artifacts.str.contains("noneye-spillover")
-                         | first.artifacts.str.split(";").map(lambda labels: "eye-spillover" in labels))
+    ticks = first.assign(
+        eye=first.artifacts.str.contains("eye-spillover") & ~first.artifacts.str.contains("noneye-spillover")
+        | first.artifacts.str.split(";").map(lambda labels: "eye-spillover" in labels)
+    )
     pairs = ticks.pivot_table(index=["rater", "participant"], columns="condition", values="eye", aggfunc="max")
     only_a = int((pairs["original"] & ~pairs["defaced"]).sum())
     only_b = int((~pairs["original"] & pairs["defaced"]).sum())
@@ -85,7 +95,9 @@ def test_artifacts_with_mcnemar(ixi_ratings):
 
 
 def test_ratings_of_other_conditions_do_not_leak_into_agreement(ixi_ratings):
-    extra = ixi_ratings.assign(condition="blurred", rating=ixi_ratings["rating"].sample(frac=1, random_state=0).to_numpy())
+    extra = ixi_ratings.assign(
+        condition="blurred", rating=ixi_ratings["rating"].sample(frac=1, random_state=0).to_numpy()
+    )
     with_extra = agreement(pd.concat([ixi_ratings, extra], ignore_index=True), CONDITIONS)
     pd.testing.assert_frame_equal(with_extra, agreement(ixi_ratings, CONDITIONS))
 
@@ -102,5 +114,7 @@ def test_threshold_decisions_count_what_a_plain_loop_counts(ixi_ratings):
         b_only = sum(excluded[(p, "defaced")] and not excluded[(p, "original")] for p in people)
         row = rows.loc[f"ratings:2.45:{rater}"]
         assert (row.n, row.flips_a_only, row.flips_b_only) == (len(people), a_only, b_only)
-        assert row.p_mcnemar_exact == pytest.approx(mcnemar([[0, a_only], [b_only, 0]], exact=True).pvalue if a_only + b_only else 1.0)
+        assert row.p_mcnemar_exact == pytest.approx(
+            mcnemar([[0, a_only], [b_only, 0]], exact=True).pvalue if a_only + b_only else 1.0
+        )
     assert len(flips) == (rows.flips_a_only + rows.flips_b_only).sum()

@@ -68,9 +68,12 @@ def test_closed_forms_on_a_hand_sized_example():
 
 def test_bootstrap_agrees_with_scipy_within_monte_carlo_error(ixi_paired):
     d = ixi_paired.differences()["cnr"].to_numpy()
-    ours = per_iqm_tests(ixi_paired.condition("original")[["cnr"]], ixi_paired.condition("defaced")[["cnr"]],
-                         bootstrap=20_000, seed=1).iloc[0]
-    scipy_ci = stats.bootstrap((d,), np.mean, n_resamples=20_000, method="percentile", rng=np.random.default_rng(2)).confidence_interval
+    ours = per_iqm_tests(
+        ixi_paired.condition("original")[["cnr"]], ixi_paired.condition("defaced")[["cnr"]], bootstrap=20_000, seed=1
+    ).iloc[0]
+    scipy_ci = stats.bootstrap(
+        (d,), np.mean, n_resamples=20_000, method="percentile", rng=np.random.default_rng(2)
+    ).confidence_interval
     se = d.std(ddof=1) / np.sqrt(len(d))
     assert abs(ours.ci_lower_boot - scipy_ci.low) < 0.05 * se
     assert abs(ours.ci_upper_boot - scipy_ci.high) < 0.05 * se

@@ -48,12 +48,17 @@ def test_bootstrap_matches_simulating_the_data():
     for _ in range(4000):
         fake = np.empty_like(values)
         for g, cov in enumerate(covariances):
-            fake[groups == g] = simulate.multivariate_normal(np.zeros(4), cov, size=(groups == g).sum()).reshape(-1, 2, 2)
+            fake[groups == g] = simulate.multivariate_normal(np.zeros(4), cov, size=(groups == g).sum()).reshape(
+                -1, 2, 2
+            )
         boot.append(_published(fake, groups, "condition")[:2])
     boot = np.array(boot)
     for k, statistic in enumerate(("wts", "mats")):
         plain = np.mean(boot[:, k] > observed[k])
-        assert abs(ours.loc[("condition", statistic), "p_resampled"] - plain) < 4 * np.sqrt(plain * (1 - plain) / 4000) + 0.005
+        assert (
+            abs(ours.loc[("condition", statistic), "p_resampled"] - plain)
+            < 4 * np.sqrt(plain * (1 - plain) / 4000) + 0.005
+        )
 
 
 def test_bootstrap_p_is_calibrated_under_the_null():

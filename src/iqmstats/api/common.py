@@ -12,8 +12,18 @@ from .. import __version__
 from ..errors import InputError, Param, ParameterError
 
 
-def load_table(data, *, measures=None, modality=None, common_iqms=False, on_invalid="raise", jobs=None,
-               progress=False, inputs: dict, name: str = "data"):
+def load_table(
+    data,
+    *,
+    measures=None,
+    modality=None,
+    common_iqms=False,
+    on_invalid="raise",
+    jobs=None,
+    progress=False,
+    inputs: dict,
+    name: str = "data",
+):
     """The ONE step that turns a path, an IQMTable or a DataFrame into the same typed IQMTable:
     identifiers and labels as strings, sentinels masked, catalogue rules on MRIQC IQMs, the
     measures chosen. Records what was read in ``inputs``."""
@@ -27,15 +37,24 @@ def load_table(data, *, measures=None, modality=None, common_iqms=False, on_inva
         inputs[name] = f"an IQMTable read from {data.source}"
         if measures is None or all(m in data.iqms for m in measures):
             return data if measures is None else data.select(measures)
-        frame = data.data.drop(columns=[c for c in data.data if c in ("mriqc_version", "md5sum", "mriqc_warnings", "source_file")])
-        return table_from_frame(frame, measures=measures, modality=modality or data.modality, source=data.source,
-                                on_invalid=on_invalid, iqm_sets=sets)
+        frame = data.data.drop(
+            columns=[c for c in data.data if c in ("mriqc_version", "md5sum", "mriqc_warnings", "source_file")]
+        )
+        return table_from_frame(
+            frame,
+            measures=measures,
+            modality=modality or data.modality,
+            source=data.source,
+            on_invalid=on_invalid,
+            iqm_sets=sets,
+        )
     if isinstance(data, pd.DataFrame):
         inputs[name] = f"a DataFrame of {len(data)} rows"
         return table_from_frame(data, measures=measures, modality=modality, on_invalid=on_invalid, iqm_sets=sets)
     path = Path(data)
-    table = read_iqms(path, modality=modality, measures=measures, iqm_sets=sets, on_invalid=on_invalid, jobs=jobs,
-                      progress=progress)
+    table = read_iqms(
+        path, modality=modality, measures=measures, iqm_sets=sets, on_invalid=on_invalid, jobs=jobs, progress=progress
+    )
     record_file(inputs, name, path)
     return table
 
@@ -95,8 +114,15 @@ def json_safe(value):
 
 
 def provenance(job: str, inputs: dict, parameters: dict, **entries) -> dict:
-    return {"job": job, "iqmstats_version": __version__, "created": now(), "inputs": inputs,
-            "parameters": json_safe(parameters), **entries, "software": software()}
+    return {
+        "job": job,
+        "iqmstats_version": __version__,
+        "created": now(),
+        "inputs": inputs,
+        "parameters": json_safe(parameters),
+        **entries,
+        "software": software(),
+    }
 
 
 @contextlib.contextmanager
@@ -112,4 +138,6 @@ def one_blas_thread():
 def refuse_together(arguments: dict, first: str, second: str) -> None:
     """Refuse two parameters that exclude each other."""
     if arguments.get(first) is not None and arguments.get(second) is not None:
-        raise ParameterError("give {0} or {1}, not both", Param(first, arguments[first]), Param(second, arguments[second]))
+        raise ParameterError(
+            "give {0} or {1}, not both", Param(first, arguments[first]), Param(second, arguments[second])
+        )

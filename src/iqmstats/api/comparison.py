@@ -117,18 +117,54 @@ def compare(
     arguments = validate("compare", locals())
     refuse_together(arguments, "margin", "margins")
     if arguments["standardise_within"] and (arguments["reduce"] != "pca" or arguments["between"] is None):
-        raise ParameterError("{0} needs a PCA and a between factor: give {1} and {2}", Param("standardise_within", True),
-                             Param("reduce", "pca"), Param("between"))
+        raise ParameterError(
+            "{0} needs a PCA and a between factor: give {1} and {2}",
+            Param("standardise_within", True),
+            Param("reduce", "pca"),
+            Param("between"),
+        )
     if arguments["fit_on"] is not None and arguments["reduce"] != "pca":
-        raise ParameterError("{0} says which condition the PCA is fitted on: it needs {1}",
-                             Param("fit_on", arguments["fit_on"]), Param("reduce", "pca"))
+        raise ParameterError(
+            "{0} says which condition the PCA is fitted on: it needs {1}",
+            Param("fit_on", arguments["fit_on"]),
+            Param("reduce", "pca"),
+        )
     return _compare(**arguments)
 
 
-def _compare(*, data, participant, condition, conditions, measures, between, permutations, bootstrap, seed, key, key_map,
-             participants, where, average_over, repeats, drop_unpaired, modality, common_iqms, reduce, pca_rule, fit_on,
-             standardise_within, max_missing_share, max_identical_share, margin, margins, alpha, iqr_k, decision_columns,
-             progress):
+def _compare(
+    *,
+    data,
+    participant,
+    condition,
+    conditions,
+    measures,
+    between,
+    permutations,
+    bootstrap,
+    seed,
+    key,
+    key_map,
+    participants,
+    where,
+    average_over,
+    repeats,
+    drop_unpaired,
+    modality,
+    common_iqms,
+    reduce,
+    pca_rule,
+    fit_on,
+    standardise_within,
+    max_missing_share,
+    max_identical_share,
+    margin,
+    margins,
+    alpha,
+    iqr_k,
+    decision_columns,
+    progress,
+):
     from ..io.tables import join_participants, read_participants
     from ..pairing import audit_pairing, pair_iqms
     from ..results import Comparison
@@ -136,7 +172,9 @@ def _compare(*, data, participant, condition, conditions, measures, between, per
     from ..stats.preprocess import prepare_iqms
 
     inputs = {}
-    table = load_table(data, measures=measures, modality=modality, common_iqms=common_iqms, progress=progress, inputs=inputs)
+    table = load_table(
+        data, measures=measures, modality=modality, common_iqms=common_iqms, progress=progress, inputs=inputs
+    )
     if key is not None:
         from ..blinding import unblind
 
@@ -149,17 +187,43 @@ def _compare(*, data, participant, condition, conditions, measures, between, per
     decisions_wanted = _decision_columns(table.data, decision_columns)
     frame = table.data.assign(**{f"decision:{name}": values for name, values in decisions_wanted.items()})
     extra = list(map("decision:{}".format, decisions_wanted))
-    selection = select_images(frame, measures=[*table.iqms, *extra], participant=participant, condition=condition,
-                              conditions=conditions, where=where, average_over=average_over, repeats=repeats,
-                              between=between, seed=seed)
+    selection = select_images(
+        frame,
+        measures=[*table.iqms, *extra],
+        participant=participant,
+        condition=condition,
+        conditions=conditions,
+        where=where,
+        average_over=average_over,
+        repeats=repeats,
+        between=between,
+        seed=seed,
+    )
     if between is not None and len(selection.conditions) != 2:
-        raise ParameterError("{0} needs exactly two conditions; got " + ", ".join(selection.conditions), Param("between", between))
-    paired = pair_iqms(selection.rows, measures=table.iqms, participant=participant, condition=condition,
-                       conditions=selection.conditions, between=between, drop_unpaired=drop_unpaired,
-                       dropped=selection.dropped)
-    prepared = prepare_iqms(paired, modality=table.modality, named=measures is not None, max_missing_share=max_missing_share,
-                            max_identical_share=max_identical_share, reduce=reduce, fit_on=fit_on, pca_rule=pca_rule,
-                            standardise_within=standardise_within)
+        raise ParameterError(
+            "{0} needs exactly two conditions; got " + ", ".join(selection.conditions), Param("between", between)
+        )
+    paired = pair_iqms(
+        selection.rows,
+        measures=table.iqms,
+        participant=participant,
+        condition=condition,
+        conditions=selection.conditions,
+        between=between,
+        drop_unpaired=drop_unpaired,
+        dropped=selection.dropped,
+    )
+    prepared = prepare_iqms(
+        paired,
+        modality=table.modality,
+        named=measures is not None,
+        max_missing_share=max_missing_share,
+        max_identical_share=max_identical_share,
+        reduce=reduce,
+        fit_on=fit_on,
+        pca_rule=pca_rule,
+        standardise_within=standardise_within,
+    )
     audit = audit_pairing(_audit_values(prepared.kept), seed=seed)
     with one_blas_thread():
         per_iqm = _per_measure(prepared.paired, bootstrap, seed)
@@ -167,26 +231,59 @@ def _compare(*, data, participant, condition, conditions, measures, between, per
         equivalence = _equivalence(prepared.paired, margin, raw_margins, alpha) if margin or raw_margins else None
         decisions, flips = _decisions(prepared.kept, selection, participant, condition, extra, iqr_k)
     parameters = dict(
-        participant=participant, condition=condition, conditions=list(selection.conditions),
-        differences=f"{selection.conditions[0]} - {selection.conditions[1]}", measures=measures, between=between,
-        permutations=permutations, bootstrap=bootstrap, seed=seed, key_map=key_map, where=where,
-        average_over=average_over, repeats=repeats, drop_unpaired=drop_unpaired, modality=modality,
-        common_iqms=common_iqms, reduce=reduce, pca_rule=pca_rule, fit_on=fit_on, standardise_within=standardise_within,
-        max_missing_share=max_missing_share, max_identical_share=max_identical_share, margin=margin,
-        margins="given" if margins is not None else None, alpha=alpha, iqr_k=iqr_k,
+        participant=participant,
+        condition=condition,
+        conditions=list(selection.conditions),
+        differences=f"{selection.conditions[0]} - {selection.conditions[1]}",
+        measures=measures,
+        between=between,
+        permutations=permutations,
+        bootstrap=bootstrap,
+        seed=seed,
+        key_map=key_map,
+        where=where,
+        average_over=average_over,
+        repeats=repeats,
+        drop_unpaired=drop_unpaired,
+        modality=modality,
+        common_iqms=common_iqms,
+        reduce=reduce,
+        pca_rule=pca_rule,
+        fit_on=fit_on,
+        standardise_within=standardise_within,
+        max_missing_share=max_missing_share,
+        max_identical_share=max_identical_share,
+        margin=margin,
+        margins="given" if margins is not None else None,
+        alpha=alpha,
+        iqr_k=iqr_k,
         decision_columns=decision_columns,
     )
     record = provenance(
-        "compare", inputs, parameters, modality=table.modality, n_participants=paired.n,
-        n_iqms_analysed=len(prepared.paired.iqms), measures_analysed=list(prepared.paired.iqms),
-        n_multivariate=prepared.complete.n, participants_dropped=prepared.paired.dropped.to_dict("records"),
-        multivariate_left_out=prepared.left_out.to_dict("records"), pairing_audit=audit, notes=selection.notes,
+        "compare",
+        inputs,
+        parameters,
+        modality=table.modality,
+        n_participants=paired.n,
+        n_iqms_analysed=len(prepared.paired.iqms),
+        measures_analysed=list(prepared.paired.iqms),
+        n_multivariate=prepared.complete.n,
+        participants_dropped=prepared.paired.dropped.to_dict("records"),
+        multivariate_left_out=prepared.left_out.to_dict("records"),
+        pairing_audit=audit,
+        notes=selection.notes,
         margins=raw_margins,
     )
     reduction = prepared.reduction
     return Comparison(
-        provenance=record, per_iqm=per_iqm, multivariate=multivariate, excluded=prepared.excluded,
-        paired=prepared.paired.to_frame(), equivalence=equivalence, decisions=decisions, decision_flips=flips,
+        provenance=record,
+        per_iqm=per_iqm,
+        multivariate=multivariate,
+        excluded=prepared.excluded,
+        paired=prepared.paired.to_frame(),
+        equivalence=equivalence,
+        decisions=decisions,
+        decision_flips=flips,
         pca_loadings=reduction["loadings"].rename_axis("iqm").reset_index() if reduction else None,
         pca_explained=reduction["explained"] if reduction else None,
     )
@@ -210,11 +307,15 @@ def condition_pairs(conditions) -> list[tuple[str, str]]:
 def _per_measure(paired, bootstrap, seed) -> pd.DataFrame:
     from ..stats.univariate import per_iqm_tests
 
-    return pd.concat([
-        per_iqm_tests(paired.condition(first), paired.condition(second), bootstrap=bootstrap, seed=seed)
-        .assign(comparison=f"{first} - {second}")
-        for first, second in condition_pairs(paired.conditions)
-    ], ignore_index=True)
+    return pd.concat(
+        [
+            per_iqm_tests(paired.condition(first), paired.condition(second), bootstrap=bootstrap, seed=seed).assign(
+                comparison=f"{first} - {second}"
+            )
+            for first, second in condition_pairs(paired.conditions)
+        ],
+        ignore_index=True,
+    )
 
 
 def _multivariate(prepared, between, permutations, seed, reduce) -> pd.DataFrame:
@@ -226,29 +327,57 @@ def _multivariate(prepared, between, permutations, seed, reduce) -> pd.DataFrame
     data = prepared.complete
     n, k, p = data.values.shape
     effect = f"{data.conditions[0]} - {data.conditions[1]}" if k == 2 else "condition"
-    paired_test = ("hotelling_paired", "paired (repeated measures)") if k == 2 else (
-        "hotelling_omnibus", f"repeated measures ({k} conditions)")
+    paired_test = (
+        ("hotelling_paired", "paired (repeated measures)")
+        if k == 2
+        else ("hotelling_omnibus", f"repeated measures ({k} conditions)")
+    )
     tests = [
-        (*paired_test, effect, "hotelling_t2",
-         lambda: repeated_measures(data.values, data.conditions, permutations=permutations, seed=seed)),
-        ("manova_preregistered", "independent groups (ignores the pairing)", "condition", "pillai",
-         lambda: preregistered_manova(data.values.transpose(1, 0, 2).reshape(-1, p), np.repeat(data.conditions, n))),
+        (
+            *paired_test,
+            effect,
+            "hotelling_t2",
+            lambda: repeated_measures(data.values, data.conditions, permutations=permutations, seed=seed),
+        ),
+        (
+            "manova_preregistered",
+            "independent groups (ignores the pairing)",
+            "condition",
+            "pillai",
+            lambda: preregistered_manova(data.values.transpose(1, 0, 2).reshape(-1, p), np.repeat(data.conditions, n)),
+        ),
     ]
     if between is not None:
         groups = None if data.between is None else data.between.to_numpy()
         tests += [
-            ("manova_between", "repeated measures x between factor", "condition", "pillai",
-             lambda: between_manova(data.values, groups, factor=between)),
-            ("wts_mats", "semi-parametric repeated measures (MANOVA.RM)", "condition", "wts",
-             lambda: wts_mats(data.values, groups, factor=between, resamples=permutations, seed=seed)),
+            (
+                "manova_between",
+                "repeated measures x between factor",
+                "condition",
+                "pillai",
+                lambda: between_manova(data.values, groups, factor=between),
+            ),
+            (
+                "wts_mats",
+                "semi-parametric repeated measures (MANOVA.RM)",
+                "condition",
+                "wts",
+                lambda: wts_mats(data.values, groups, factor=between, resamples=permutations, seed=seed),
+            ),
         ]
-    fix = ("keep fewer components (a smaller share of variance with pca_rule) or add participants" if reduce == "pca"
-           else "reduce the measures to principal components, or analyse fewer measures")
+    fix = (
+        "keep fewer components (a smaller share of variance with pca_rule) or add participants"
+        if reduce == "pca"
+        else "reduce the measures to principal components, or analyse fewer measures"
+    )
     rows = []
     for test, design, effect_name, statistic, run in tests:
         if n < 2 or p == 0:
-            reason = ("no measure is left to analyse" if p == 0 else
-                      f"{n} participant(s) have every measure under every condition")
+            reason = (
+                "no measure is left to analyse"
+                if p == 0
+                else f"{n} participant(s) have every measure under every condition"
+            )
             rows.append(not_testable(test, design, effect_name, statistic, n=n, p=p, reason=reason))
             continue
         try:
@@ -261,11 +390,15 @@ def _multivariate(prepared, between, permutations, seed, reduce) -> pd.DataFrame
 def _equivalence(paired, margin, margins, alpha) -> pd.DataFrame:
     from ..stats.equivalence import equivalence_tests
 
-    return pd.concat([
-        equivalence_tests(paired.condition(first), paired.condition(second), margin=margin, margins=margins, alpha=alpha)
-        .assign(comparison=f"{first} - {second}")
-        for first, second in condition_pairs(paired.conditions)
-    ], ignore_index=True)
+    return pd.concat(
+        [
+            equivalence_tests(
+                paired.condition(first), paired.condition(second), margin=margin, margins=margins, alpha=alpha
+            ).assign(comparison=f"{first} - {second}")
+            for first, second in condition_pairs(paired.conditions)
+        ],
+        ignore_index=True,
+    )
 
 
 def _margins(margins, inputs) -> dict:
@@ -279,15 +412,21 @@ def _margins(margins, inputs) -> dict:
         record_file(inputs, "margins", margins)
         margins = read_plain_table(margins)
     if not {"iqm", "margin"} <= set(margins.columns):
-        raise InputError("the margins table needs columns iqm and margin (one row per measure, raw units)", Param("margins"))
+        raise InputError(
+            "the margins table needs columns iqm and margin (one row per measure, raw units)", Param("margins")
+        )
     values = pd.to_numeric(margins["margin"], errors="coerce")
     bad = values.isna() | ~np.isfinite(values) | (values <= 0)
     if bad.any():
-        raise InputError(f"the margins table gives {margins['iqm'][bad].iloc[0]} the margin "
-                         f"{margins['margin'][bad].iloc[0]!r}: margins must be numbers > 0", Param("margins"))
+        raise InputError(
+            f"the margins table gives {margins['iqm'][bad].iloc[0]} the margin "
+            f"{margins['margin'][bad].iloc[0]!r}: margins must be numbers > 0",
+            Param("margins"),
+        )
     if margins["iqm"].duplicated().any():
-        raise InputError(f"the margins table lists {margins['iqm'][margins['iqm'].duplicated()].iloc[0]} twice",
-                         Param("margins"))
+        raise InputError(
+            f"the margins table lists {margins['iqm'][margins['iqm'].duplicated()].iloc[0]} twice", Param("margins")
+        )
     return dict(zip(margins["iqm"].astype(str), values.astype(float)))
 
 
@@ -302,8 +441,10 @@ def _decision_columns(frame: pd.DataFrame, wanted) -> dict[str, pd.Series]:
     found = {}
     for name, excluded in spec.items():
         if name not in frame:
-            raise ParameterError(f"{{0}}: no column {name!r}. {literal(did_you_mean(name, frame.columns))}",
-                                 Param("decision_columns", wanted))
+            raise ParameterError(
+                f"{{0}}: no column {name!r}. {literal(did_you_mean(name, frame.columns))}",
+                Param("decision_columns", wanted),
+            )
         found[name] = decision_values(frame[name], name, excluded)
     return found
 
@@ -318,12 +459,22 @@ def _decisions(kept, selection, participant, condition, extra, iqr_k):
     decisions, flips = [], []
     first = kept.conditions[0]
     for second in kept.conditions[1:]:
-        parts = [iqr_decisions(kept.condition(first), kept.condition(second), (first, second), k=iqr_k)] if kept.iqms else []
+        parts = (
+            [iqr_decisions(kept.condition(first), kept.condition(second), (first, second), k=iqr_k)]
+            if kept.iqms
+            else []
+        )
         columns = []
         for column in extra:
             a, b = (by_image[column].xs(c, level=condition).reindex(everyone) for c in (first, second))
-            columns.append(decision_table(f"column:{column.removeprefix('decision:')}", a.gt(0).where(a.notna()),
-                                          b.gt(0).where(b.notna()), (first, second)))
+            columns.append(
+                decision_table(
+                    f"column:{column.removeprefix('decision:')}",
+                    a.gt(0).where(a.notna()),
+                    b.gt(0).where(b.notna()),
+                    (first, second),
+                )
+            )
         if columns:
             parts.append(tables(columns))
         for table, flipped in parts:

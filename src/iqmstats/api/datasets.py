@@ -9,8 +9,16 @@ from ..validation import validate
 from .common import load_key, load_table, now
 
 
-def read(path, *, modality=None, measures=None, common_iqms: bool = False, on_invalid: str = "raise",
-         jobs: int | None = None, progress: bool = False):
+def read(
+    path,
+    *,
+    modality=None,
+    measures=None,
+    common_iqms: bool = False,
+    on_invalid: str = "raise",
+    jobs: int | None = None,
+    progress: bool = False,
+):
     """Read MRIQC IQMs (a folder of per-image JSONs at any depth, one JSON record or Web-API
     records, a group TSV or any CSV/TSV of measures) into an :class:`~iqmstats.io.IQMTable`.
 
@@ -28,12 +36,28 @@ def read(path, *, modality=None, measures=None, common_iqms: bool = False, on_in
     ((1158, 72), {'fber': 863}, 'from the BIDS names')
     """
     arguments = validate("read", locals())
-    table = load_table(arguments["path"], measures=arguments["measures"], modality=arguments["modality"],
-                       common_iqms=common_iqms, on_invalid=on_invalid, jobs=arguments["jobs"], progress=progress,
-                       inputs={}, name="path")
-    return table.with_provenance({"created": now(), "options": {
-        "modality": arguments["modality"], "measures": arguments["measures"], "common_iqms": common_iqms,
-        "on_invalid": on_invalid}})
+    table = load_table(
+        arguments["path"],
+        measures=arguments["measures"],
+        modality=arguments["modality"],
+        common_iqms=common_iqms,
+        on_invalid=on_invalid,
+        jobs=arguments["jobs"],
+        progress=progress,
+        inputs={},
+        name="path",
+    )
+    return table.with_provenance(
+        {
+            "created": now(),
+            "options": {
+                "modality": arguments["modality"],
+                "measures": arguments["measures"],
+                "common_iqms": common_iqms,
+                "on_invalid": on_invalid,
+            },
+        }
+    )
 
 
 def unblind(data, key, *, id_column: str = "subject", key_map=None, positions=None):
@@ -60,7 +84,7 @@ def unblind(data, key, *, id_column: str = "subject", key_map=None, positions=No
     from ..io import IQMTable
     from ..io.tables import is_iqm_table, read_plain_table
 
-    inputs = {}
+    inputs: dict[str, str] = {}
     records = arguments["data"]
     if isinstance(records, str):
         path = Path(records)
@@ -79,8 +103,20 @@ def unblind(data, key, *, id_column: str = "subject", key_map=None, positions=No
     return unblind_records(records, found, id_column=id_column, unique=False)
 
 
-def blind(sources, *, conditions, out, key, condition_entity=None, repeat: int = 0, seed=None, link: str = "copy",
-          allow_leaky_links: bool = False, scrub=None, keep=None):
+def blind(
+    sources,
+    *,
+    conditions,
+    out,
+    key,
+    condition_entity=None,
+    repeat: int = 0,
+    seed=None,
+    link: str = "copy",
+    allow_leaky_links: bool = False,
+    scrub=None,
+    keep=None,
+):
     """Write a blinded BIDS dataset ``out`` and its key file ``key``; return the BlindingKey.
 
     ``sources``: one BIDS dataset per condition, in the order of ``conditions``; or one dataset
@@ -99,12 +135,25 @@ def blind(sources, *, conditions, out, key, condition_entity=None, repeat: int =
 
     if arguments["link"] != "copy" and not allow_leaky_links:
         leak = "ls -l shows their paths" if link == "symlink" else "ls -i shows their inodes"
-        raise ParameterError(f"{{0}} leaks the originals ({leak}) and cannot scrub headers; if raters never see the "
-                             "files, also give {1}", Param("link", link), Param("allow_leaky_links", True))
+        raise ParameterError(
+            f"{{0}} leaks the originals ({leak}) and cannot scrub headers; if raters never see the "
+            "files, also give {1}",
+            Param("link", link),
+            Param("allow_leaky_links", True),
+        )
     fields = (DEFAULT_SCRUB_FIELDS | set(arguments["scrub"] or ())) - set(arguments["keep"] or ())
-    return blind_datasets(arguments["sources"], list(arguments["conditions"]), out=arguments["out"],
-                          key_path=arguments["key"], condition_entity=condition_entity, repeat=repeat,
-                          seed=arguments["seed"], link=link, scrub_fields=fields, version=__version__)
+    return blind_datasets(
+        arguments["sources"],
+        list(arguments["conditions"]),
+        out=arguments["out"],
+        key_path=arguments["key"],
+        condition_entity=condition_entity,
+        repeat=repeat,
+        seed=arguments["seed"],
+        link=link,
+        scrub_fields=fields,
+        version=__version__,
+    )
 
 
 def audit(dataset, *, key=None, key_map=None):

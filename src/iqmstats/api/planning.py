@@ -73,17 +73,52 @@ def power(
     """
     arguments = validate("power", locals())
     if arguments["ratings"] is not None and (arguments["key"] is None or arguments["conditions"] is None):
-        raise ParameterError("{0} needs {1} (to unblind the pilot ratings) and the two {2}", Param("ratings"),
-                             Param("key"), Param("conditions"))
+        raise ParameterError(
+            "{0} needs {1} (to unblind the pilot ratings) and the two {2}",
+            Param("ratings"),
+            Param("key"),
+            Param("conditions"),
+        )
     if arguments["conditions"] is not None and arguments["reference_condition"] is not None:
-        raise ParameterError("give {0} (paired pilot data) or {1} (unpaired reference rows), not both",
-                             Param("conditions", arguments["conditions"]), Param("reference_condition", reference_condition))
+        raise ParameterError(
+            "give {0} (paired pilot data) or {1} (unpaired reference rows), not both",
+            Param("conditions", arguments["conditions"]),
+            Param("reference_condition", reference_condition),
+        )
     return _power(**arguments)
 
 
-def _power(*, reference, n, delta, conditions, participant, condition, reference_condition, measures, shift,
-           multiplicative, within_correlation, key, key_map, modality, where, average_over, reduce, pca_rule, margin,
-           ratings, bias, raters, rating_simulations, alpha, target, simulations, seed, jobs):
+def _power(
+    *,
+    reference,
+    n,
+    delta,
+    conditions,
+    participant,
+    condition,
+    reference_condition,
+    measures,
+    shift,
+    multiplicative,
+    within_correlation,
+    key,
+    key_map,
+    modality,
+    where,
+    average_over,
+    reduce,
+    pca_rule,
+    margin,
+    ratings,
+    bias,
+    raters,
+    rating_simulations,
+    alpha,
+    target,
+    simulations,
+    seed,
+    jobs,
+):
     import pandas as pd
 
     from ..pairing import PairedIQMs, pair_iqms
@@ -100,49 +135,116 @@ def _power(*, reference, n, delta, conditions, participant, condition, reference
 
         table = unblind(table, found_key)
     if conditions is not None:
-        chosen = select_images(table.data, measures=table.iqms, participant=participant, condition=condition,
-                               conditions=conditions, where=where, average_over=average_over, seed=seed)
-        paired = pair_iqms(chosen.rows, measures=table.iqms, participant=participant, condition=condition,
-                           conditions=chosen.conditions, dropped=chosen.dropped)
+        chosen = select_images(
+            table.data,
+            measures=table.iqms,
+            participant=participant,
+            condition=condition,
+            conditions=conditions,
+            where=where,
+            average_over=average_over,
+            seed=seed,
+        )
+        paired = pair_iqms(
+            chosen.rows,
+            measures=table.iqms,
+            participant=participant,
+            condition=condition,
+            conditions=chosen.conditions,
+            dropped=chosen.dropped,
+        )
     else:
         data = table.data
         if reference_condition is not None:
             if condition not in data:
                 from ..errors import did_you_mean, literal
 
-                raise ParameterError(f"{{0}}: no column {condition!r}. {literal(did_you_mean(condition, table.id_columns))}",
-                                     Param("condition", condition))
+                raise ParameterError(
+                    f"{{0}}: no column {condition!r}. {literal(did_you_mean(condition, table.id_columns))}",
+                    Param("condition", condition),
+                )
             present = sorted(data[condition].astype(str).unique())
             if reference_condition not in present:
                 from ..errors import did_you_mean, literal
 
-                raise ParameterError(f"{{0}}: not a value of column {condition!r}. "
-                                     f"{literal(did_you_mean(reference_condition, present))}",
-                                     Param("reference_condition", reference_condition))
+                raise ParameterError(
+                    f"{{0}}: not a value of column {condition!r}. "
+                    f"{literal(did_you_mean(reference_condition, present))}",
+                    Param("reference_condition", reference_condition),
+                )
             data = data[data[condition].astype(str) == reference_condition]
-        paired = PairedIQMs(tuple(map(str, range(len(data)))), ("reference",), table.iqms,
-                            data[list(table.iqms)].to_numpy(dtype=float)[:, None, :])
-    prepared = prepare_iqms(paired, modality=table.modality, named=measures is not None, reduce=reduce, pca_rule=pca_rule)
+        paired = PairedIQMs(
+            tuple(map(str, range(len(data)))),
+            ("reference",),
+            table.iqms,
+            data[list(table.iqms)].to_numpy(dtype=float)[:, None, :],
+        )
+    prepared = prepare_iqms(
+        paired, modality=table.modality, named=measures is not None, reduce=reduce, pca_rule=pca_rule
+    )
     complete = prepared.complete
     values = complete.values
     differences = values[:, 0] - values[:, 1] if conditions is not None else None
     result = simulate_power(
-        values[:, 0], n_values=n, deltas=delta, names=complete.iqms, shifted=shift, differences=differences,
-        within_correlation=within_correlation, multiplicative=multiplicative, margin=margin, alpha=alpha,
-        simulations=simulations, seed=seed, jobs=jobs,
+        values[:, 0],
+        n_values=n,
+        deltas=delta,
+        names=complete.iqms,
+        shifted=shift,
+        differences=differences,
+        within_correlation=within_correlation,
+        multiplicative=multiplicative,
+        margin=margin,
+        alpha=alpha,
+        simulations=simulations,
+        seed=seed,
+        jobs=jobs,
     )
     if ratings is not None:
-        result = pd.concat([result, _rating_power(ratings, found_key, conditions, n, bias, raters, rating_simulations,
-                                                  alpha, seed, jobs, inputs)], ignore_index=True)
-    parameters = dict(n=n, delta=delta, conditions=conditions, participant=participant, condition=condition,
-                      reference_condition=reference_condition, measures=measures, shift=shift,
-                      multiplicative=multiplicative, within_correlation=within_correlation, key_map=key_map,
-                      modality=modality, where=where, average_over=average_over, reduce=reduce, pca_rule=pca_rule,
-                      margin=margin, bias=bias, raters=raters, rating_simulations=rating_simulations, alpha=alpha,
-                      target=target, simulations=simulations, seed=seed)
-    record = provenance("power", inputs, parameters, measures_simulated=list(complete.iqms),
-                        n_reference=complete.n, excluded=prepared.excluded.to_dict("records"),
-                        reference_left_out=prepared.left_out.to_dict("records"))
+        result = pd.concat(
+            [
+                result,
+                _rating_power(
+                    ratings, found_key, conditions, n, bias, raters, rating_simulations, alpha, seed, jobs, inputs
+                ),
+            ],
+            ignore_index=True,
+        )
+    parameters = dict(
+        n=n,
+        delta=delta,
+        conditions=conditions,
+        participant=participant,
+        condition=condition,
+        reference_condition=reference_condition,
+        measures=measures,
+        shift=shift,
+        multiplicative=multiplicative,
+        within_correlation=within_correlation,
+        key_map=key_map,
+        modality=modality,
+        where=where,
+        average_over=average_over,
+        reduce=reduce,
+        pca_rule=pca_rule,
+        margin=margin,
+        bias=bias,
+        raters=raters,
+        rating_simulations=rating_simulations,
+        alpha=alpha,
+        target=target,
+        simulations=simulations,
+        seed=seed,
+    )
+    record = provenance(
+        "power",
+        inputs,
+        parameters,
+        measures_simulated=list(complete.iqms),
+        n_reference=complete.n,
+        excluded=prepared.excluded.to_dict("records"),
+        reference_left_out=prepared.left_out.to_dict("records"),
+    )
     return PowerResult(provenance=record, power=result, smallest_n=smallest_n(result, target))
 
 
@@ -158,10 +260,19 @@ def _rating_power(ratings, key, conditions, n, bias, raters, simulations, alpha,
     else:
         inputs["ratings"] = f"a DataFrame of {len(ratings)} rows"
     pilot = read_ratings(ratings).data
-    pilot = unblind(pilot.drop(columns=[c for c in UNBLINDED_COLUMNS if c in pilot]), key, id_column="blinded_id", unique=False)
+    pilot = unblind(
+        pilot.drop(columns=[c for c in UNBLINDED_COLUMNS if c in pilot]), key, id_column="blinded_id", unique=False
+    )
     fit = rating_models(choose_presentations(pilot), conditions).iloc[0]
     variances = {"participant": fit.var_participant, "rater": fit.var_rater, "residual": fit.var_residual}
     return simulate_rating_power(
-        variances, n_values=n, biases=bias, raters=raters or pilot["rater"].nunique(),
-        mean=float(pilot["rating"].mean()), alpha=alpha, simulations=simulations, seed=seed, jobs=jobs,
+        variances,
+        n_values=n,
+        biases=bias,
+        raters=raters or pilot["rater"].nunique(),
+        mean=float(pilot["rating"].mean()),
+        alpha=alpha,
+        simulations=simulations,
+        seed=seed,
+        jobs=jobs,
     )

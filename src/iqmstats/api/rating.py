@@ -58,16 +58,39 @@ def analyse_ratings(
     """
     arguments = validate("analyse_ratings", locals())
     if arguments["key"] is None and (arguments["participant"] is None or arguments["condition"] is None):
-        raise ParameterError("the ratings are blinded: give {0} to unblind them, or name the columns of an unblinded "
-                             "table with {1} and {2}", Param("key"), Param("participant"), Param("condition"))
+        raise ParameterError(
+            "the ratings are blinded: give {0} to unblind them, or name the columns of an unblinded "
+            "table with {1} and {2}",
+            Param("key"),
+            Param("participant"),
+            Param("condition"),
+        )
     if arguments["key"] is not None and (arguments["participant"] is not None or arguments["condition"] is not None):
-        raise ParameterError("give {0} or the columns {1} and {2} of an unblinded table, not both", Param("key"),
-                             Param("participant", participant), Param("condition", condition))
+        raise ParameterError(
+            "give {0} or the columns {1} and {2} of an unblinded table, not both",
+            Param("key"),
+            Param("participant", participant),
+            Param("condition", condition),
+        )
     return _analyse(**arguments)
 
 
-def _analyse(*, data, conditions, key, key_map, participant, condition, rater_column, id_column, rating_column, scale,
-             threshold, repeats, seed):
+def _analyse(
+    *,
+    data,
+    conditions,
+    key,
+    key_map,
+    participant,
+    condition,
+    rater_column,
+    id_column,
+    rating_column,
+    scale,
+    threshold,
+    repeats,
+    seed,
+):
     import pandas as pd
 
     from ..blinding import UNBLINDED_COLUMNS, unblind
@@ -81,7 +104,9 @@ def _analyse(*, data, conditions, key, key_map, participant, condition, rater_co
         record_file(inputs, "data", data)
     else:
         inputs["data"] = f"a DataFrame of {len(data)} rows"
-    table = read_ratings(data, scale=scale, columns={"rater": rater_column, "blinded_id": id_column, "rating": rating_column})
+    table = read_ratings(
+        data, scale=scale, columns={"rater": rater_column, "blinded_id": id_column, "rating": rating_column}
+    )
     ratings = table.data
     if key is not None:
         found = load_key(key, key_map, inputs)
@@ -92,8 +117,10 @@ def _analyse(*, data, conditions, key, key_map, participant, condition, rater_co
             if column not in ratings:
                 from ..errors import did_you_mean, literal
 
-                raise ParameterError(f"{{0}}: the ratings have no column {column!r}. "
-                                     f"{literal(did_you_mean(column, ratings.columns))}", Param(parameter, column))
+                raise ParameterError(
+                    f"{{0}}: the ratings have no column {column!r}. {literal(did_you_mean(column, ratings.columns))}",
+                    Param(parameter, column),
+                )
         ratings = ratings.rename(columns={participant: "participant", condition: "condition"})
     ratings = ratings.assign(participant=ratings["participant"].astype(str), condition=ratings["condition"].astype(str))
     ratings = ratings.assign(presentation=_presentations(ratings))
@@ -104,19 +131,40 @@ def _analyse(*, data, conditions, key, key_map, participant, condition, rater_co
     repeated = int((tidy["presentation"].astype(int) > 1).sum())
     if repeated:
         notes.append(f"{repeated} rating(s) of repeated presentations; repeats='{repeats}'")
-    parameters = dict(conditions=list(chosen_conditions), effects=f"{chosen_conditions[0]} - {chosen_conditions[1]}",
-                      key_map=key_map, participant=participant, condition=condition, rater_column=rater_column,
-                      id_column=id_column, rating_column=rating_column, scale=list(scale), threshold=threshold,
-                      repeats=repeats, seed=seed)
+    parameters = dict(
+        conditions=list(chosen_conditions),
+        effects=f"{chosen_conditions[0]} - {chosen_conditions[1]}",
+        key_map=key_map,
+        participant=participant,
+        condition=condition,
+        rater_column=rater_column,
+        id_column=id_column,
+        rating_column=rating_column,
+        scale=list(scale),
+        threshold=threshold,
+        repeats=repeats,
+        seed=seed,
+    )
     record = provenance(
-        "ratings", inputs, parameters, n_ratings=len(chosen), n_ratings_read=len(tidy),
-        n_raters=int(chosen["rater"].nunique()), n_participants=int(chosen["participant"].nunique()),
-        notes=[*table.notes, *notes], rating_decimals=stats.RATING_DECIMALS,
+        "ratings",
+        inputs,
+        parameters,
+        n_ratings=len(chosen),
+        n_ratings_read=len(tidy),
+        n_raters=int(chosen["rater"].nunique()),
+        n_participants=int(chosen["participant"].nunique()),
+        notes=[*table.notes, *notes],
+        rating_decimals=stats.RATING_DECIMALS,
     )
     return RatingsResult(
-        provenance=record, models=stats.rating_models(chosen, chosen_conditions, threshold=threshold), tidy=tidy,
-        rm_anova=stats.rm_anova(chosen, chosen_conditions), agreement=stats.agreement(chosen, chosen_conditions, retest=tidy),
-        artifacts=stats.artifact_tests(chosen, chosen_conditions), decisions=decisions, decision_flips=flips,
+        provenance=record,
+        models=stats.rating_models(chosen, chosen_conditions, threshold=threshold),
+        tidy=tidy,
+        rm_anova=stats.rm_anova(chosen, chosen_conditions),
+        agreement=stats.agreement(chosen, chosen_conditions, retest=tidy),
+        artifacts=stats.artifact_tests(chosen, chosen_conditions),
+        decisions=decisions,
+        decision_flips=flips,
     )
 
 

@@ -48,10 +48,13 @@ def audit(root, key: BlindingKey | None = None) -> pd.DataFrame:
     findings: list[tuple[str, str, str]] = []
     files = _files(root, findings)
     n_images = sum(rel.endswith((".nii", ".nii.gz")) for rel in files) + sum(
-        check == "symlink" and rel.endswith((".nii", ".nii.gz")) for check, rel, _ in findings)
+        check == "symlink" and rel.endswith((".nii", ".nii.gz")) for check, rel, _ in findings
+    )
     if not n_images:
-        raise BlindingError(f"{root}: no images to audit (no .nii or .nii.gz file in {len(files)} file(s)): "
-                            "is this the blinded dataset?")
+        raise BlindingError(
+            f"{root}: no images to audit (no .nii or .nii.gz file in {len(files)} file(s)): "
+            "is this the blinded dataset?"
+        )
     originals = _original_patterns(key) if key is not None else []
     images = {}
     for rel in files:
@@ -154,11 +157,13 @@ def _pair_findings(root: Path, files, images, key: BlindingKey) -> list[tuple[st
                 findings.append(("unreadable sidecar", rel, "not valid JSON"))
     if not owner:
         ids = ", ".join(sorted(blinded)[:3]) or "none"
-        raise BlindingError(f"{root}: none of its blinded ids ({ids}, ...) is in the key, whose ids are such as "
-                            f"{', '.join(key.entries['blinded_id'].head(3))}: this key is not this dataset's")
+        raise BlindingError(
+            f"{root}: none of its blinded ids ({ids}, ...) is in the key, whose ids are such as "
+            f"{', '.join(key.entries['blinded_id'].head(3))}: this key is not this dataset's"
+        )
     for field in identifying_fields(sidecars):
         findings.append(("identifying sidecar field", field, "same within each participant, different between them"))
-    by_participant = {}
+    by_participant: dict[str, list] = {}
     for rel, path in images.items():
         if rel in owner:
             by_participant.setdefault(owner[rel]["participant"], []).append((owner[rel]["condition"], rel, path))

@@ -23,6 +23,7 @@ import random
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import orjson
@@ -45,7 +46,7 @@ class SourceImage:
     """One image to blind: who, which condition, where, and which image of the participant it is."""
 
     participant: str
-    condition: str
+    condition: str | None  # None: the image lacks the entity that names the condition
     path: Path
     datatype: str
     suffix: str
@@ -63,7 +64,9 @@ def find_images(sources, conditions, *, condition_entity: str | None = None) -> 
                 f"{len(sources)} source dataset(s) for {len(conditions)} condition(s): give one dataset per "
                 "condition, in the order of --conditions, or one dataset and --condition-entity acq|rec"
             )
-        images = [img for source, condition in zip(sources, conditions) for img in _images_of(source, condition=condition)]
+        images = [
+            img for source, condition in zip(sources, conditions) for img in _images_of(source, condition=condition)
+        ]
     else:
         if condition_entity not in CONDITION_ENTITIES or len(sources) != 1:
             raise ParameterError(f"--condition-entity takes one of {', '.join(CONDITION_ENTITIES)} with one dataset")
@@ -157,20 +160,26 @@ def blind_datasets(
     sidecars = {img.path: _read_sidecar(img.path) for img in images}
     auto = identifying_fields([(img.participant, sidecars[img.path]) for img in images])
     removed = sorted(set(scrub_fields) | set(auto))
-    key = BlindingKey(entries, "iqmstats", {
-        "created": datetime.now(timezone.utc).isoformat(timespec="seconds"),
-        "iqmstats_version": version,
-        "seed": seed,
-        "random_source": "numpy PCG64, seeded" if seed is not None else "os cryptographic source (secrets), not reproducible",
-        "conditions": list(conditions),
-        "sources": [str(Path(s).resolve()) for s in sources],
-        "condition_entity": condition_entity,
-        "repeat": repeat,
-        "link": link,
-        "sidecar_fields_removed": removed,
-        "sidecar_fields_found_identifying": auto,
-        "header_fields_emptied": [*HEADER_TEXT_FIELDS, "extensions"] if link == "copy" else [],
-    })
+    key = BlindingKey(
+        entries,
+        "iqmstats",
+        {
+            "created": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+            "iqmstats_version": version,
+            "seed": seed,
+            "random_source": "numpy PCG64, seeded"
+            if seed is not None
+            else "os cryptographic source (secrets), not reproducible",
+            "conditions": list(conditions),
+            "sources": [str(Path(s).resolve()) for s in sources],
+            "condition_entity": condition_entity,
+            "repeat": repeat,
+            "link": link,
+            "sidecar_fields_removed": removed,
+            "sidecar_fields_found_identifying": auto,
+            "header_fields_emptied": [*HEADER_TEXT_FIELDS, "extensions"] if link == "copy" else [],
+        },
+    )
     write_bytes(orjson.dumps(key.to_document(), option=orjson.OPT_INDENT_2), key_path, mode=0o600)
     _write_dataset(out, entries, images, sidecars, removed, link, version)
     return key
@@ -201,12 +210,15 @@ def _write_dataset(out: Path, entries, images, sidecars, removed, link, version)
             write_json(sidecar, folder / f"{stem}.json")
     participants = "participant_id\n" + "".join(f"sub-{i}\n" for i in sorted(entries["blinded_id"]))
     write_bytes(participants.encode(), out / "participants.tsv")
-    write_json({
-        "Name": "Blinded dataset",
-        "BIDSVersion": "1.9.0",
-        "DatasetType": "raw",
-        "GeneratedBy": [{"Name": "iqmstats", "Version": version, "Description": "iqmstats blind"}],
-    }, out / "dataset_description.json")
+    write_json(
+        {
+            "Name": "Blinded dataset",
+            "BIDSVersion": "1.9.0",
+            "DatasetType": "raw",
+            "GeneratedBy": [{"Name": "iqmstats", "Version": version, "Description": "iqmstats blind"}],
+        },
+        out / "dataset_description.json",
+    )
 
 
 def _place_image(source: Path, target: Path, link: str) -> None:
@@ -218,7 +230,7 @@ def _place_image(source: Path, target: Path, link: str) -> None:
         import nibabel as nib  # on first use: reading keys needs none of it
 
         try:
-            image = nib.load(source)
+            image: Any = nib.load(source)
             for name in HEADER_TEXT_FIELDS:
                 if name in image.header:
                     image.header[name] = b""

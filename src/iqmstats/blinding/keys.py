@@ -208,7 +208,7 @@ def _from_iqmstats(path, document: dict, conditions: dict[str, str]) -> Blinding
 def _check_positions(path: Path, key: BlindingKey, positions: Path) -> None:
     document = _load_unique_json(positions)
     if not isinstance(document, dict) or not all(isinstance(v, str) for v in document.values()):
-        raise BlindingError(f"{positions}: not a position file ({{\"0\": \"<participant>\", ...}})")
+        raise BlindingError(f'{positions}: not a position file ({{"0": "<participant>", ...}})')
     unknown = sorted(set(key.entries["participant"]) - set(document.values()))
     if unknown:
         raise BlindingError(f"{path}: participants {', '.join(unknown[:5])} are not in the position file {positions}")

@@ -16,15 +16,48 @@ from collections import defaultdict
 
 #: Sidecar fields that can tie two images to one person or one session (dates, times, series and
 #: acquisition numbers, DICOM UIDs, institution- and patient-specific identifiers).
-DEFAULT_SCRUB_FIELDS = frozenset({
-    "AcquisitionDate", "AcquisitionDateTime", "AcquisitionNumber", "AcquisitionTime", "AccessionNumber",
-    "ContentDate", "ContentTime", "DataSource", "DeviceSerialNumber", "ImageComments", "InstanceCreationDate",
-    "InstanceCreationTime", "InstitutionAddress", "InstitutionName", "InstitutionalDepartmentName",
-    "OperatorsName", "PatientBirthDate", "PatientID", "PatientName", "PatientSex", "PatientAge", "PatientWeight",
-    "PerformingPhysicianName", "ProcedureStepDescription", "ReferringPhysicianName", "SeriesDate",
-    "SeriesDescription", "SeriesInstanceUID", "SeriesNumber", "SeriesTime", "SOPInstanceUID", "StationName",
-    "StudyDate", "StudyDescription", "StudyID", "StudyInstanceUID", "StudyTime", "TimeZone",
-})
+DEFAULT_SCRUB_FIELDS = frozenset(
+    {
+        "AcquisitionDate",
+        "AcquisitionDateTime",
+        "AcquisitionNumber",
+        "AcquisitionTime",
+        "AccessionNumber",
+        "ContentDate",
+        "ContentTime",
+        "DataSource",
+        "DeviceSerialNumber",
+        "ImageComments",
+        "InstanceCreationDate",
+        "InstanceCreationTime",
+        "InstitutionAddress",
+        "InstitutionName",
+        "InstitutionalDepartmentName",
+        "OperatorsName",
+        "PatientBirthDate",
+        "PatientID",
+        "PatientName",
+        "PatientSex",
+        "PatientAge",
+        "PatientWeight",
+        "PerformingPhysicianName",
+        "ProcedureStepDescription",
+        "ReferringPhysicianName",
+        "SeriesDate",
+        "SeriesDescription",
+        "SeriesInstanceUID",
+        "SeriesNumber",
+        "SeriesTime",
+        "SOPInstanceUID",
+        "StationName",
+        "StudyDate",
+        "StudyDescription",
+        "StudyID",
+        "StudyInstanceUID",
+        "StudyTime",
+        "TimeZone",
+    }
+)
 #: NIfTI-1/2 header fields holding free text (a converter may write names, dates or paths there).
 HEADER_TEXT_FIELDS = ("descrip", "aux_file", "db_name", "intent_name")
 
@@ -41,7 +74,7 @@ def identifying_fields(sidecars: list[tuple[str, dict]]) -> list[str]:
     ``sidecars`` are (participant, sidecar) pairs. Only participants with two or more images
     can show a field to be shared within them; at least two participants must have the field.
     """
-    values = defaultdict(lambda: defaultdict(set))  # field -> participant -> values
+    values: dict[str, dict[str, set]] = defaultdict(lambda: defaultdict(set))  # field -> participant -> values
     for participant, sidecar in sidecars:
         for name, value in sidecar.items():
             values[name][participant].add(json.dumps(value, sort_keys=True))

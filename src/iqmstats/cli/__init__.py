@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import argparse
 import sys
+from collections.abc import Mapping
 
 from .. import __version__
 from ..errors import IqmstatsError
@@ -35,7 +36,9 @@ def main(argv: list[str] | None = None) -> int:
             raise
         from .common import flag_form
 
-        print(f"iqmstats: error: {exc.render(flag_form(args.command_parser, *parser.commands.values()))}", file=sys.stderr)
+        print(
+            f"iqmstats: error: {exc.render(flag_form(args.command_parser, *parser.commands.values()))}", file=sys.stderr
+        )
         return exc.exit_code
     except KeyboardInterrupt:
         print("iqmstats: interrupted", file=sys.stderr)
@@ -43,13 +46,22 @@ def main(argv: list[str] | None = None) -> int:
     except Exception as exc:  # a bug, not a user error: still one line, and how to learn more
         if args.debug:
             raise
-        print(f"iqmstats: internal error: {type(exc).__name__}: {exc}. Run with --debug for the traceback "
-              "and please report it.", file=sys.stderr)
+        print(
+            f"iqmstats: internal error: {type(exc).__name__}: {exc}. Run with --debug for the traceback "
+            "and please report it.",
+            file=sys.stderr,
+        )
         return 1
 
 
-def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
+class Parser(argparse.ArgumentParser):
+    """The command line's parser, which also knows its sub-commands' parsers by name."""
+
+    commands: Mapping[str, argparse.ArgumentParser]
+
+
+def build_parser() -> Parser:
+    parser = Parser(
         prog="iqmstats",
         description="Did an intervention change MRIQC's image quality metrics? Paired statistics, hard to misuse.",
     )
@@ -59,6 +71,6 @@ def build_parser() -> argparse.ArgumentParser:
     for family in (read, blinding, compare, ratings, power, report, plan, demo):
         family.register(commands)
     parser.commands = commands.choices
-    for name, command in commands.choices.items():
+    for command in commands.choices.values():
         command.set_defaults(command_parser=command)
     return parser

@@ -19,18 +19,55 @@ def register(commands) -> None:
         "an existing file.",
     )
     option(blind, dest="sources", type=Path, nargs="+", metavar="SOURCE", help="BIDS dataset(s)")
-    option(blind, "--conditions", dest="conditions", type=names, required=True,
-           help="condition names, comma-separated (e.g. original,defaced)")
-    option(blind, "--out", dest="out", type=Path, required=True, help="the blinded dataset to create (new or empty folder)")
+    option(
+        blind,
+        "--conditions",
+        dest="conditions",
+        type=names,
+        required=True,
+        help="condition names, comma-separated (e.g. original,defaced)",
+    )
+    option(
+        blind, "--out", dest="out", type=Path, required=True, help="the blinded dataset to create (new or empty folder)"
+    )
     option(blind, "--key", dest="key", type=Path, required=True, help="the key file to create (outside --out)")
-    option(blind, "--condition-entity", dest="condition_entity", choices=["acq", "rec"], help="the entity naming the condition")
+    option(
+        blind,
+        "--condition-entity",
+        dest="condition_entity",
+        choices=["acq", "rec"],
+        help="the entity naming the condition",
+    )
     option(blind, "--repeat", dest="repeat", type=int, help="present N random participants twice (rater consistency)")
-    option(blind, "--seed", dest="seed", type=int, help="make the draw reproducible (default: cryptographic, not reproducible)")
-    option(blind, "--link", dest="link", choices=["copy", "hardlink", "symlink"],
-           help="copy (default; scrubs headers and sidecars); hardlink/symlink leak the originals")
-    option(blind, "--allow-leaky-links", dest="allow_leaky_links", action="store_true", help="required with --link hardlink|symlink")
+    option(
+        blind,
+        "--seed",
+        dest="seed",
+        type=int,
+        help="make the draw reproducible (default: cryptographic, not reproducible)",
+    )
+    option(
+        blind,
+        "--link",
+        dest="link",
+        choices=["copy", "hardlink", "symlink"],
+        help="copy (default; scrubs headers and sidecars); hardlink/symlink leak the originals",
+    )
+    option(
+        blind,
+        "--allow-leaky-links",
+        dest="allow_leaky_links",
+        action="store_true",
+        help="required with --link hardlink|symlink",
+    )
     option(blind, "--scrub", dest="scrub", type=names, help="more sidecar fields to remove, comma-separated")
-    option(blind, "--keep", dest="keep", type=names, help="sidecar fields to keep although removed by default, comma-separated")
+    option(
+        blind,
+        "--keep",
+        dest="keep",
+        type=names,
+        help="sidecar fields to keep although removed by default, comma-separated",
+    )
     blind.set_defaults(run=_run_blind)
 
     check = commands.add_parser(
@@ -54,10 +91,16 @@ def register(commands) -> None:
     )
     option(back, dest="data", type=Path, metavar="INPUT", help="MRIQC outputs or a table made on the blinded dataset")
     add_key_options(back, "the key of the blinded dataset", required=True)
-    back.add_argument("--out", type=Path, required=True, help="TSV to write (MRIQC outputs get a .json sidecar beside it)")
+    back.add_argument(
+        "--out", type=Path, required=True, help="TSV to write (MRIQC outputs get a .json sidecar beside it)"
+    )
     option(back, "--positions", dest="positions", type=Path, help="the pilot's position file, checked against the key")
-    option(back, "--id-column", dest="id_column",
-           help="column holding blinded ids or BIDS names (default: subject of MRIQC outputs)")
+    option(
+        back,
+        "--id-column",
+        dest="id_column",
+        help="column holding blinded ids or BIDS names (default: subject of MRIQC outputs)",
+    )
     back.add_argument("--force", action="store_true", help="replace the output if it exists")
     back.set_defaults(run=_run_unblind)
 
@@ -68,14 +111,21 @@ def _run_blind(args) -> int:
     given = api_arguments(args)
     key = blind(given.pop("sources"), **given)
     if key.metadata["link"] != "copy":
-        print(f"iqmstats: warning: --link {key.metadata['link']}: the blinded dataset leaks the originals", file=sys.stderr)
+        print(
+            f"iqmstats: warning: --link {key.metadata['link']}: the blinded dataset leaks the originals",
+            file=sys.stderr,
+        )
     entries = key.entries
     shown_twice = entries.loc[entries["presentation"] > 1, "participant"].nunique()
-    print(f"blinded {len(entries)} images of {entries['participant'].nunique()} participants under "
-          f"{', '.join(key.metadata['conditions'])} ({shown_twice} shown twice) into {args.out}")
+    print(
+        f"blinded {len(entries)} images of {entries['participant'].nunique()} participants under "
+        f"{', '.join(key.metadata['conditions'])} ({shown_twice} shown twice) into {args.out}"
+    )
     print(f"key: {args.key} (permissions 0600; keep it away from the raters)")
     if key.metadata["sidecar_fields_found_identifying"]:
-        print(f"also removed, found identifying in these data: {', '.join(key.metadata['sidecar_fields_found_identifying'])}")
+        print(
+            f"also removed, found identifying in these data: {', '.join(key.metadata['sidecar_fields_found_identifying'])}"
+        )
     return 0
 
 
@@ -86,7 +136,9 @@ def _run_audit(args) -> int:
     findings = audit(given.pop("dataset"), **given)
     checked = findings.attrs.get("checked", "")
     if findings.empty:
-        print(f"{args.dataset}: no leak found in {checked}{'' if args.key else ' (pass --key for the checks that need it)'}")
+        print(
+            f"{args.dataset}: no leak found in {checked}{'' if args.key else ' (pass --key for the checks that need it)'}"
+        )
         return 0
     for row in findings.itertuples():
         print(f"{row.check}: {row.file}: {row.detail}")
@@ -104,10 +156,16 @@ def _run_unblind(args) -> int:
     if isinstance(records, IQMTable):
         records.write(args.out, overwrite=args.force)
         skipped = records.skipped
-        passed = "" if skipped.empty else "; passed over " + "; ".join(
-            f"{n} {reason}" for reason, n in skipped["reason"].value_counts().items())
-        print(f"unblinded {len(records.data)} records with {args.key} into {args.out} (sidecar "
-              f"{args.out.with_suffix('.json')}){passed}", file=sys.stderr)
+        passed = (
+            ""
+            if skipped.empty
+            else "; passed over " + "; ".join(f"{n} {reason}" for reason, n in skipped["reason"].value_counts().items())
+        )
+        print(
+            f"unblinded {len(records.data)} records with {args.key} into {args.out} (sidecar "
+            f"{args.out.with_suffix('.json')}){passed}",
+            file=sys.stderr,
+        )
     else:
         write_tsv(records, args.out, overwrite=args.force)
         print(f"unblinded {len(records)} rows with {args.key} into {args.out}", file=sys.stderr)

@@ -13,6 +13,7 @@ import argparse
 import sys
 from pathlib import Path
 
+
 def option(parser, *flags, dest: str, help: str | None = None, **kwargs):
     """An option (or, without flags, a positional argument) setting the API parameter ``dest``
     (help from the parameter's description); the parser remembers it for :func:`flag_form`."""
@@ -86,17 +87,23 @@ def api_arguments(args) -> dict:
     """The API parameters given on the command line (the options :func:`option` added; repeated
     ones gathered into dicts)."""
     parameters = getattr(args.command_parser, "parameter_actions", {})
-    given = {name: value for name, value in vars(args).items()
-             if name in parameters and not (isinstance(value, (str, Path)) and str(value) == argparse.SUPPRESS)}
+    given = {
+        name: value
+        for name, value in vars(args).items()
+        if name in parameters and not (isinstance(value, (str, Path)) and str(value) == argparse.SUPPRESS)
+    }
     if "where" in given:
-        merged = {}
+        merged: dict[str, list[str]] = {}
         for column, values in given["where"]:
             merged.setdefault(column, []).extend(values)
         given["where"] = merged
     if "decision_columns" in given:
         items = given["decision_columns"]
-        given["decision_columns"] = (dict(item for item in items if isinstance(item, tuple)) if any(isinstance(i, tuple) for i in items)
-                                     else list(items))
+        given["decision_columns"] = (
+            dict(item for item in items if isinstance(item, tuple))
+            if any(isinstance(i, tuple) for i in items)
+            else list(items)
+        )
         if isinstance(given["decision_columns"], dict):
             given["decision_columns"].update({item: None for item in items if not isinstance(item, tuple)})
     for name, value in given.items():
@@ -128,8 +135,12 @@ def flag_form(*parsers):
         if isinstance(value, dict):
             if param.name == "key_map":
                 return f"{flag} " + ",".join(f"{k}={v}" for k, v in value.items())
-            return " ".join(f"{flag} {k}={','.join(map(str, v if isinstance(v, (list, tuple)) else [v]))}"
-                            if v is not None else f"{flag} {k}" for k, v in value.items())
+            return " ".join(
+                f"{flag} {k}={','.join(map(str, v if isinstance(v, (list, tuple)) else [v]))}"
+                if v is not None
+                else f"{flag} {k}"
+                for k, v in value.items()
+            )
         if isinstance(value, (list, tuple)):
             return f"{flag} {','.join(map(str, value))}"
         return f"{flag} {value}"
@@ -175,8 +186,14 @@ def run_or_plan(args, section: str, job, data_name: str = "data"):
 def add_key_options(parser, purpose: str, *, required: bool = False) -> None:
     """``--key`` and ``--map``, the same for every command that unblinds."""
     option(parser, "--key", dest="key", type=Path, required=required, help=f"blinding key: {purpose}")
-    option(parser, "--map", dest="key_map", type=token_map, metavar="TOKEN=NAME[,...]",
-           help="with --key: rename condition tokens, e.g. non_defaced=original")
+    option(
+        parser,
+        "--map",
+        dest="key_map",
+        type=token_map,
+        metavar="TOKEN=NAME[,...]",
+        help="with --key: rename condition tokens, e.g. non_defaced=original",
+    )
 
 
 def write_outputs(result, out: Path, args, form) -> None:

@@ -26,8 +26,12 @@ def register(commands) -> None:
         "compare original vs defaced with site as between factor (and equivalence within an illustrative "
         f"margin of {MARGIN} SD), analyse the raters' ratings and write one HTML report: the same calls a user makes.",
     )
-    demo.add_argument("--out", type=Path, default=Path("iqmstats-demo"), help="new folder for everything (default: iqmstats-demo)")
-    demo.add_argument("--resamples", type=int, default=10_000, help="permutations and bootstrap resamples (default 10000)")
+    demo.add_argument(
+        "--out", type=Path, default=Path("iqmstats-demo"), help="new folder for everything (default: iqmstats-demo)"
+    )
+    demo.add_argument(
+        "--resamples", type=int, default=10_000, help="permutations and bootstrap resamples (default 10000)"
+    )
     demo.add_argument("--quiet", action="store_true", help="no progress display")
     demo.add_argument("--json", action="store_true", help="print a machine-readable summary on stdout")
     demo.set_defaults(run=_run_demo)
@@ -45,20 +49,34 @@ def _run_demo(args) -> int:
     out = args.out
     if out.exists() and any(out.iterdir()):
         raise OutputError(f"{out} exists and is not empty; choose a new folder with --out")
-    steps = tqdm(total=4, unit="step", disable=True if args.quiet else None, file=sys.stderr,  # None: only on a terminal
-                 bar_format="{desc:<42}{bar:20}{n}/{total}")
+    steps = tqdm(
+        total=4,
+        unit="step",
+        disable=True if args.quiet else None,
+        file=sys.stderr,  # None: only on a terminal
+        bar_format="{desc:<42}{bar:20}{n}/{total}",
+    )
     steps.set_description("rebuilding the blinded MRIQC outputs")
     tree = build_ixi_derivatives(out / "mriqc")
     steps.update()
     steps.set_description("reading, unblinding, comparing 1158 images")
-    comparison = compare(tree, key=example_path("ixi-key"), key_map=TOKENS, participants=tree / "participants.tsv",
-                         conditions=CONDITIONS, between="site", permutations=args.resamples, bootstrap=args.resamples,
-                         margin=MARGIN)
+    comparison = compare(
+        tree,
+        key=example_path("ixi-key"),
+        key_map=TOKENS,
+        participants=tree / "participants.tsv",
+        conditions=CONDITIONS,
+        between="site",
+        permutations=args.resamples,
+        bootstrap=args.resamples,
+        margin=MARGIN,
+    )
     comparison.write(out)
     steps.update()
     steps.set_description("analysing the ratings")
-    ratings = analyse_ratings(example_path("ixi-ratings"), key=example_path("ixi-key"), key_map=TOKENS,
-                              conditions=CONDITIONS)
+    ratings = analyse_ratings(
+        example_path("ixi-ratings"), key=example_path("ixi-key"), key_map=TOKENS, conditions=CONDITIONS
+    )
     ratings.write(out / "ratings")
     steps.update()
     steps.set_description("drawing the figures and the report")
@@ -73,7 +91,7 @@ def _run_demo(args) -> int:
     for line in comparison_summary(comparison):
         print(line.render(form))
     excluded = comparison.excluded
-    print(f"excluded measures: " + "; ".join(f"{row.iqm} ({row.reason})" for row in excluded.itertuples()))
+    print("excluded measures: " + "; ".join(f"{row.iqm} ({row.reason})" for row in excluded.itertuples()))
     print(f"the equivalence margin of {MARGIN} SD is an illustration: a study must choose and register its own")
     for line in ratings_summary(ratings):
         print("ratings: " + line.render(form))
@@ -93,9 +111,15 @@ def _summary(comparison, ratings, report: Path, version: str) -> dict:
         "participants": comparison.provenance["n_participants"],
         "iqms_analysed": comparison.provenance["n_iqms_analysed"],
         "iqms_excluded": comparison.excluded[["iqm", "reason"]].to_dict("records"),
-        "hotelling_t2": float(main["value"]), "f": float(main["f"]), "df1": float(main["df1"]), "df2": float(main["df2"]),
-        "p_value": float(main["p_value"]), "p_permutation": float(main["p_resampled"]),
+        "hotelling_t2": float(main["value"]),
+        "f": float(main["f"]),
+        "df1": float(main["df1"]),
+        "df2": float(main["df2"]),
+        "p_value": float(main["p_value"]),
+        "p_permutation": float(main["p_resampled"]),
         "pairing_audit": comparison.audit["verdict"],
         "equivalence": {"margin_sd": MARGIN, **{k: int(v) for k, v in verdicts.items()}},
-        "ratings_effect": float(model["estimate"]), "ratings_se": float(model["se"]), "ratings_p": float(model["p_value"]),
+        "ratings_effect": float(model["estimate"]),
+        "ratings_se": float(model["se"]),
+        "ratings_p": float(model["p_value"]),
     }

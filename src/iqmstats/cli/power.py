@@ -28,29 +28,69 @@ def register(commands) -> None:
         "the tests of compare on every simulated study: power per test, n and delta, the type-I error at "
         "delta 0, TOST's power with --margin, and the smallest n reaching --target.",
     )
-    option(power, dest="reference", type=Path, nargs="?", metavar="REFERENCE",
-           help="reference measures: MRIQC outputs or a table (e.g. abide.tsv, S2_Data.csv)")
-    power.add_argument("--plan", type=Path, help="run a (locked) analysis plan; options given here are recorded as deviations")
+    option(
+        power,
+        dest="reference",
+        type=Path,
+        nargs="?",
+        metavar="REFERENCE",
+        help="reference measures: MRIQC outputs or a table (e.g. abide.tsv, S2_Data.csv)",
+    )
+    power.add_argument(
+        "--plan", type=Path, help="run a (locked) analysis plan; options given here are recorded as deviations"
+    )
     power.add_argument("--out", type=Path, required=True, help="folder for power.tsv, power_summary.tsv, the figure")
-    option(power, "--n", dest="n", type=numbers(int), metavar="N[,N]", help="planned numbers of pairs (default 100,200,400)")
-    option(power, "--delta", dest="delta", type=numbers(float), metavar="D[,D]",
-           help="effects in reference SDs (default 0,0.1,0.2; 0 = type-I error)")
+    option(
+        power,
+        "--n",
+        dest="n",
+        type=numbers(int),
+        metavar="N[,N]",
+        help="planned numbers of pairs (default 100,200,400)",
+    )
+    option(
+        power,
+        "--delta",
+        dest="delta",
+        type=numbers(float),
+        metavar="D[,D]",
+        help="effects in reference SDs (default 0,0.1,0.2; 0 = type-I error)",
+    )
     option(power, "--measures", "--iqms", dest="measures", type=names, metavar="A,B,...")
     option(power, "--shift", "--shift-iqms", dest="shift", type=names, metavar="A,B,...")
     option(power, "--multiplicative", dest="multiplicative", action="store_true")
     option(power, "--within-correlation", dest="within_correlation", type=float)
     add_key_options(power, "unblind the reference first")
     option(power, "--subject-col", dest="participant", metavar="COLUMN", help="participant column of paired pilot data")
-    option(power, "--condition-col", dest="condition", metavar="COLUMN", help="condition column (e.g. session of a BIDS tree)")
-    option(power, "--conditions", dest="conditions", type=names, metavar="A,B",
-           help="paired pilot data: the two conditions (their real differences are resampled)")
+    option(
+        power,
+        "--condition-col",
+        dest="condition",
+        metavar="COLUMN",
+        help="condition column (e.g. session of a BIDS tree)",
+    )
+    option(
+        power,
+        "--conditions",
+        dest="conditions",
+        type=names,
+        metavar="A,B",
+        help="paired pilot data: the two conditions (their real differences are resampled)",
+    )
     option(power, "--reference-condition", dest="reference_condition", metavar="CONDITION")
     option(power, "--where", dest="where", type=column_values, action="append", metavar="COLUMN=VALUE[,VALUE]")
     option(power, "--average-over", dest="average_over", type=names, metavar="COLUMN[,COLUMN]")
     option(power, "--modality", dest="modality", choices=["T1w", "T2w", "bold"])
     option(power, "--reduce", dest="reduce", choices=["none", "pca"])
     option(power, "--pca-rule", dest="pca_rule", type=pca_rule)
-    option(power, "--margin", dest="margin", type=float, metavar="M", help="also TOST's power with this margin (reference SDs)")
+    option(
+        power,
+        "--margin",
+        dest="margin",
+        type=float,
+        metavar="M",
+        help="also TOST's power with this margin (reference SDs)",
+    )
     option(power, "--ratings", dest="ratings", type=Path)
     option(power, "--bias", dest="bias", type=numbers(float), metavar="B[,B]")
     option(power, "--raters", dest="raters", type=int)

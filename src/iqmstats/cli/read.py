@@ -18,11 +18,22 @@ def register(commands) -> None:
     option(read, dest="path", type=Path, metavar="INPUT", help="derivatives folder, .json record, or .tsv/.csv table")
     read.add_argument("--out", type=Path, required=True, help="TSV to write (a .json sidecar is written beside it)")
     option(read, "--modality", dest="modality", choices=["T1w", "T2w", "bold"])
-    option(read, "--measures", dest="measures", type=names, metavar="A,B,...",
-           help="read these columns of a table as measures (any numeric columns)")
+    option(
+        read,
+        "--measures",
+        dest="measures",
+        type=names,
+        metavar="A,B,...",
+        help="read these columns of a table as measures (any numeric columns)",
+    )
     option(read, "--common-iqms", dest="common_iqms", action="store_true")
-    option(read, "--on-invalid", dest="on_invalid", choices=["raise", "skip"],
-           help="stop at (default), or leave out and list, invalid files and rows")
+    option(
+        read,
+        "--on-invalid",
+        dest="on_invalid",
+        choices=["raise", "skip"],
+        help="stop at (default), or leave out and list, invalid files and rows",
+    )
     option(read, "--jobs", dest="jobs", type=int, help="worker processes (default: all cores for large folders)")
     read.add_argument("--force", action="store_true", help="replace the output files if they exist")
     read.add_argument("--quiet", action="store_true", help="no progress bar, no summary")

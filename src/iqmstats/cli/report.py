@@ -26,5 +26,8 @@ def _run_report(args) -> int:
 
     results = read_results(args.outdir)
     form = flag_form(*build_parser().commands.values())  # the summary advises the flags of the commands that wrote it
-    print(f"report: {write_report(args.outdir / 'report.html', *results, overwrite=args.force, form=form)}", file=sys.stderr)
+    print(
+        f"report: {write_report(args.outdir / 'report.html', *results, overwrite=args.force, form=form)}",
+        file=sys.stderr,
+    )
     return 0

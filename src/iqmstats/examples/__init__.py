@@ -45,12 +45,16 @@ EXAMPLES = {
         "iqms",
     ),
     "ixi-key": Example("ixi-defacing/IXI_blind_dict.json", "IXI blinding key: blinded id -> NNN_(non_)defaced", "json"),
-    "ixi-ratings": Example("ixi-defacing/S1_Data.tsv", "manual ratings of 450 blinded IXI reports by 4 raters", "table"),
+    "ixi-ratings": Example(
+        "ixi-defacing/S1_Data.tsv", "manual ratings of 450 blinded IXI reports by 4 raters", "table"
+    ),
     "ixi-pca": Example("ixi-defacing/S4_Data.csv", "the study's released PCA scores (rows misaligned)", "table"),
     "ixi-raters": Example("ixi-defacing/rater_experience.json", "experience level of each IXI rater", "json"),
     "pilot-key": Example("pilot/DefacingPilotData_blind_dict.json", "pilot blinding key: original name -> id", "json"),
     "pilot-positions": Example("pilot/DefacingPilotData_pos_dict.json", "pilot position -> participant", "json"),
-    "pilot-ratings": Example("pilot/ManualRatings", "pilot ratings from MRIQC's rating widget, a folder per rater", "folder"),
+    "pilot-ratings": Example(
+        "pilot/ManualRatings", "pilot ratings from MRIQC's rating widget, a folder per rater", "folder"
+    ),
     "rescans": Example(
         "openneuro-ds001454-mriqc",
         "OpenNeuro ds001454 test-retest MRIQC outputs: 24 participants x 2 sessions, T1w and bold (rest, 8 satellite runs)",
@@ -66,7 +70,7 @@ def example_path(name: str) -> Path:
     """Where the bundled file (or folder) ``name`` lies."""
     if name not in EXAMPLES:
         raise ParameterError(f"no example named {name!r}. {did_you_mean(name, EXAMPLES)}")
-    return Path(str(resources.files(__name__).joinpath("data", EXAMPLES[name].path)))
+    return Path(str(resources.files(__name__).joinpath("data").joinpath(EXAMPLES[name].path)))
 
 
 def load_example(name: str):
@@ -93,12 +97,14 @@ def build_ixi_derivatives(root) -> Path:
     """
     root = Path(root)
     study = pd.read_csv(example_path("ixi-iqms"), dtype={"bids_name": str, "sub": str, "defaced": str, "site": str})
-    participant_of = dict(read_key(example_path("ixi-key")).entries[["blinded_id", "participant"]].itertuples(index=False))
+    participant_of = dict(
+        read_key(example_path("ixi-key")).entries[["blinded_id", "participant"]].itertuples(index=False)
+    )
     iqms = [c for c in study.columns if c not in ("bids_name", "sub", "defaced", "site")]
     sites = {}
     for row in study.itertuples(index=False):
         blinded = row.bids_name.removeprefix("sub-").removesuffix("_T1w")
-        record = {name: float(getattr(row, name)) for name in iqms}
+        record: dict[str, object] = {name: float(getattr(row, name)) for name in iqms}
         record["bids_meta"] = {"modality": "T1w", "subject_id": blinded, "session_id": "V1", "run_id": 1}
         record["provenance"] = {"software": "mriqc", "version": "23.1.0", "settings": {"testing": False}}
         folder = root / f"sub-{blinded}" / "ses-V1" / "anat"

@@ -3,4 +3,4 @@
 from .iqmtable import PROVENANCE_COLUMNS, IQMTable
 from .mriqc import read_iqms
 
-__all__ = ["IQMTable", "PROVENANCE_COLUMNS", "read_iqms"]
+__all__ = ["PROVENANCE_COLUMNS", "IQMTable", "read_iqms"]

@@ -53,9 +53,16 @@ def read_derivatives(
         choices = " or ".join(f"--modality {s}" for s in suffixes)
         raise InputError(f"{root}: found records of several modalities ({found}); choose one with {choices}")
     return build_table(
-        ids, keys, rows, provenance,
-        modality=next(iter(suffixes)), modality_source="from the BIDS names", source=str(root), iqm_sets=iqm_sets,
-        skipped=skipped, set_aside=set_aside,
+        ids,
+        keys,
+        rows,
+        provenance,
+        modality=next(iter(suffixes)),
+        modality_source="from the BIDS names",
+        source=str(root),
+        iqm_sets=iqm_sets,
+        skipped=skipped,
+        set_aside=set_aside,
     )
 
 

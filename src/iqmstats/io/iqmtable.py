@@ -80,10 +80,11 @@ class IQMTable:
 
     def describe(self) -> str:
         """A few lines saying what was read, what was skipped and what was set aside."""
-        modality = f"{self.modality}, {self.modality_source}" if self.modality and self.modality_source else self.modality
+        modality = (
+            f"{self.modality}, {self.modality_source}" if self.modality and self.modality_source else self.modality
+        )
         lines = [
-            f"{len(self.data)} images ({modality or 'unknown modality'}), "
-            f"{len(self.iqms)} measures, from {self.source}"
+            f"{len(self.data)} images ({modality or 'unknown modality'}), {len(self.iqms)} measures, from {self.source}"
         ]
         if len(self.skipped):
             counts = Counter(self.skipped["reason"])
@@ -97,8 +98,10 @@ class IQMTable:
         for iqm, n in self.missing.items():
             lines.append(f"{iqm}: {n} values missing in the input")
         if self.other_numeric:
-            lines.append(f"columns holding numbers that are not MRIQC IQMs, kept as identifiers (name them as measures to "
-                         f"analyse them): {', '.join(self.other_numeric)}")
+            lines.append(
+                f"columns holding numbers that are not MRIQC IQMs, kept as identifiers (name them as measures to "
+                f"analyse them): {', '.join(self.other_numeric)}"
+            )
         return "\n".join(lines)
 
     def with_provenance(self, entries: dict) -> IQMTable:
@@ -116,7 +119,11 @@ class IQMTable:
             "modality": self.modality,
             "modality_source": self.modality_source,
             "n_images": len(self.data),
-            "columns": {"identifiers": self.id_columns, "iqms": list(self.iqms), "provenance": list(PROVENANCE_COLUMNS)},
+            "columns": {
+                "identifiers": self.id_columns,
+                "iqms": list(self.iqms),
+                "provenance": list(PROVENANCE_COLUMNS),
+            },
             "other_numeric": list(self.other_numeric),
             "set_aside": list(self.set_aside),
             "sentinels": self.sentinels,
@@ -149,11 +156,18 @@ class IQMTable:
         if absent:
             from ..errors import Param, ParameterError, did_you_mean, literal
 
-            raise ParameterError(f"{{0}}: {literal(self.source)} has no measure {absent[0]!r}. "
-                                 f"{literal(did_you_mean(absent[0], self.iqms))}", Param("measures", list(measures)))
+            raise ParameterError(
+                f"{{0}}: {literal(self.source)} has no measure {absent[0]!r}. "
+                f"{literal(did_you_mean(absent[0], self.iqms))}",
+                Param("measures", list(measures)),
+            )
         dropped = [name for name in self.iqms if name not in measures]
-        return dataclasses.replace(self, data=self.data.drop(columns=dropped), iqms=tuple(order_measures(measures, self.modality)),
-                                   set_aside=tuple(sorted({*self.set_aside, *dropped})))
+        return dataclasses.replace(
+            self,
+            data=self.data.drop(columns=dropped),
+            iqms=tuple(order_measures(measures, self.modality)),
+            set_aside=tuple(sorted({*self.set_aside, *dropped})),
+        )
 
 
 def build_table(
@@ -247,7 +261,9 @@ def _iqm_set(keys, provenance, policy, modality) -> list[str]:
     example = next(prov[-1] for k, prov in zip(keys, provenance) if frozenset(k) == other)
     lacks, adds = sorted(majority - other), sorted(other - majority)
     diff = "; ".join(
-        part for part in (f"lacking {', '.join(lacks)}" if lacks else "", f"adding {', '.join(adds)}" if adds else "") if part
+        part
+        for part in (f"lacking {', '.join(lacks)}" if lacks else "", f"adding {', '.join(adds)}" if adds else "")
+        if part
     )
     raise InputError(
         f"records disagree on their IQMs: {n_major} (MRIQC {', '.join(sorted(versions[majority]))}) vs "

@@ -53,8 +53,14 @@ def _read_per_image(path: Path, document, modality) -> IQMTable:
     if modality is not None and found != modality:
         raise InputError(f"{path}: is a {found} record, not {modality}")
     return build_table(
-        [entities], [names], [values], [(*prov, path.name)], modality=found, source=str(path), set_aside=others,
-        modality_source="from the BIDS name"
+        [entities],
+        [names],
+        [values],
+        [(*prov, path.name)],
+        modality=found,
+        source=str(path),
+        set_aside=others,
+        modality_source="from the BIDS name",
     )
 
 
@@ -90,8 +96,16 @@ def _read_webapi(path: Path, records, modality, iqm_sets, on_invalid) -> IQMTabl
         raise InputError(f"{path}: {problem}; choose one with --modality")
     set_aside = {key for record in records for key in record} - {name for k in keys for name in k}
     return build_table(
-        ids, keys, rows, provenance, modality=kinds.pop(), modality_source="from the records", source=str(path),
-        iqm_sets=iqm_sets, skipped=skipped, set_aside=set_aside,
+        ids,
+        keys,
+        rows,
+        provenance,
+        modality=kinds.pop(),
+        modality_source="from the records",
+        source=str(path),
+        iqm_sets=iqm_sets,
+        skipped=skipped,
+        set_aside=set_aside,
     )
 
 

@@ -65,7 +65,11 @@ def read_ratings(source, *, scale=(1.0, 4.0), columns: dict[str, str] | None = N
         path = Path(source)
         if not path.exists():
             raise InputError(f"{path}: no such file or directory")
-        frame = _from_widget_folder(path) if path.is_dir() else _from_table(read_plain_table(path), columns, path.name, "line", 2)
+        frame = (
+            _from_widget_folder(path)
+            if path.is_dir()
+            else _from_table(read_plain_table(path), columns, path.name, "line", 2)
+        )
     frame["rating"] = _numeric_ratings(frame, low, high)
     return _merge_duplicates(frame)
 
@@ -75,11 +79,15 @@ def _from_table(table: pd.DataFrame, columns: dict[str, str], name: str, unit: s
     if missing:
         parameter, column = missing[0]
         option = {"rater": "rater_column", "blinded_id": "id_column", "rating": "rating_column"}[parameter]
-        raise ParameterError(f"{{0}}: {name} has no column {column!r}. {literal(did_you_mean(column, table.columns))}",
-                             Param(option, column))
+        raise ParameterError(
+            f"{{0}}: {name} has no column {column!r}. {literal(did_you_mean(column, table.columns))}",
+            Param(option, column),
+        )
     frame = table.rename(columns={source: target for target, source in columns.items()})
     where = [f"{name} {unit} {i + first}" for i in range(len(frame))]
-    frame["artifacts"] = [_artifacts(text, label) for text, label in zip(frame.get("artifacts", [""] * len(frame)), where)]
+    frame["artifacts"] = [
+        _artifacts(text, label) for text, label in zip(frame.get("artifacts", [""] * len(frame)), where)
+    ]
     for column in ("confidence", "time_sec"):
         frame[column] = pd.to_numeric(frame[column], errors="coerce") if column in frame else np.nan
     frame["comments"] = frame["comments"] if "comments" in frame else ""
@@ -97,8 +105,18 @@ def _from_widget_folder(folder: Path) -> pd.DataFrame:
         if not isinstance(record, dict) or "subject" not in record or "rating" not in record:
             raise InputError(f"{file}: not a rating-widget record (needs 'subject' and 'rating')")
         label = file.relative_to(folder).as_posix()
-        rows.append((file.parent.name, str(record["subject"]), record["rating"], _artifacts(record.get("artifacts", []), label),
-                     np.nan, np.nan, record.get("comments", ""), label))
+        rows.append(
+            (
+                file.parent.name,
+                str(record["subject"]),
+                record["rating"],
+                _artifacts(record.get("artifacts", []), label),
+                np.nan,
+                np.nan,
+                record.get("comments", ""),
+                label,
+            )
+        )
     if not rows:
         raise InputError(f"{folder}: no rating files (expected <rater>/*.json, one folder per rater)")
     return pd.DataFrame(rows, columns=RATING_COLUMNS)
@@ -141,6 +159,8 @@ def _merge_duplicates(frame: pd.DataFrame) -> RatingsTable:
     time = frame.groupby(keys, sort=False)["time_sec"].transform(lambda t: t.sum(min_count=1))
     merged = frame.assign(time_sec=time).drop_duplicates(keys, keep="last").reset_index(drop=True)
     pairs = frame[twice][keys].drop_duplicates()
-    note = (f"{len(frame) - len(merged)} repeated rating(s) of {len(pairs)} image(s) by the same rater merged: "
-            f"the last rating kept, times summed (e.g. {pairs.iloc[0]['rater']} / {pairs.iloc[0]['blinded_id']})")
+    note = (
+        f"{len(frame) - len(merged)} repeated rating(s) of {len(pairs)} image(s) by the same rater merged: "
+        f"the last rating kept, times summed (e.g. {pairs.iloc[0]['rater']} / {pairs.iloc[0]['blinded_id']})"
+    )
     return RatingsTable(merged, len(frame) - len(merged), [note])

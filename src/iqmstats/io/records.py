@@ -125,7 +125,9 @@ def handle_invalid(invalid: list[tuple[str, str]], on_invalid: str) -> list[tupl
         return invalid
     file, problem = invalid[0]
     more = f" ({len(invalid)} invalid in all)" if len(invalid) > 1 else ""
-    raise InputError(f"{file}: {problem}{more}. Fix or remove it, or pass --on-invalid skip to leave invalid input out.")
+    raise InputError(
+        f"{file}: {problem}{more}. Fix or remove it, or pass --on-invalid skip to leave invalid input out."
+    )
 
 
 def skip_summary(skipped: list[tuple[str, str]]) -> str:

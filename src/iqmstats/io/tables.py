@@ -52,12 +52,29 @@ def read_table(path, *, modality=None, measures=None, iqm_sets="strict", on_inva
     found = None
     if modality is None and group:
         modality, found = group.group(1), f"from the file name {path.name}"
-    return table_from_frame(frame, measures=measures, modality=modality, source=str(path), on_invalid=on_invalid,
-                            iqm_sets=iqm_sets, rows=lambda i: f"{path.name} line {i + 2}", modality_source=found)
+    return table_from_frame(
+        frame,
+        measures=measures,
+        modality=modality,
+        source=str(path),
+        on_invalid=on_invalid,
+        iqm_sets=iqm_sets,
+        rows=lambda i: f"{path.name} line {i + 2}",
+        modality_source=found,
+    )
 
 
-def table_from_frame(frame: pd.DataFrame, *, measures=None, modality=None, source: str = "a DataFrame",
-                     on_invalid: str = "raise", iqm_sets: str = "strict", rows=None, modality_source=None) -> IQMTable:
+def table_from_frame(
+    frame: pd.DataFrame,
+    *,
+    measures=None,
+    modality=None,
+    source: str = "a DataFrame",
+    on_invalid: str = "raise",
+    iqm_sets: str = "strict",
+    rows=None,
+    modality_source=None,
+) -> IQMTable:
     """An :class:`IQMTable` from a DataFrame with one row per image (module docstring).
 
     ``rows(i)`` names row i in messages (default ``row i``, counting from 0).
@@ -75,8 +92,10 @@ def table_from_frame(frame: pd.DataFrame, *, measures=None, modality=None, sourc
     if measures is not None:
         absent = [name for name in measures if name not in columns]
         if absent:
-            raise ParameterError(f"{{0}}: {source} has no column {absent[0]!r}. {literal(did_you_mean(absent[0], columns))}",
-                                 Param("measures", list(measures)))
+            raise ParameterError(
+                f"{{0}}: {source} has no column {absent[0]!r}. {literal(did_you_mean(absent[0], columns))}",
+                Param("measures", list(measures)),
+            )
         iqms = list(measures)
     else:
         known = catalogue.iqm_names(modality) if modality in catalogue.MODALITIES else catalogue.IQMS
@@ -91,15 +110,25 @@ def table_from_frame(frame: pd.DataFrame, *, measures=None, modality=None, sourc
     metadata = [c for c in columns if c not in iqms and c not in set_aside]
     values, missing, invalid_rows = _numeric_block(frame[iqms])
     names = frame["bids_name"].astype(str) if "bids_name" in frame else None
-    invalid = [(rows(i) + (f" ({names.iloc[i]})" if names is not None else ""), problem) for i, problem in invalid_rows.items()]
+    invalid = [
+        (rows(i) + (f" ({names.iloc[i]})" if names is not None else ""), problem) for i, problem in invalid_rows.items()
+    ]
     skipped = handle_invalid(invalid, on_invalid)
     keep = np.ones(len(frame), dtype=bool)
     keep[list(invalid_rows)] = False
     identifiers = pd.DataFrame({c: as_text(frame[c]) for c in metadata}, index=frame.index)[keep]
     ids = [_row_ids(row, metadata) for row in identifiers.itertuples(index=False)]
     return build_table(
-        ids, [tuple(iqms)] * len(ids), values[keep], [(None, None, None, rows(i)) for i in np.flatnonzero(keep)],
-        modality=modality, source=source, iqm_sets=iqm_sets, skipped=skipped, set_aside=set_aside, missing=missing,
+        ids,
+        [tuple(iqms)] * len(ids),
+        values[keep],
+        [(None, None, None, rows(i)) for i in np.flatnonzero(keep)],
+        modality=modality,
+        source=source,
+        iqm_sets=iqm_sets,
+        skipped=skipped,
+        set_aside=set_aside,
+        missing=missing,
         modality_source=modality_source,
         other_numeric=[c for c in metadata if c != "bids_name" and _holds_numbers(frame[c])],
     )
@@ -111,8 +140,10 @@ def as_text(column: pd.Series) -> pd.Series:
         return column.map(lambda v: "" if v is None or (isinstance(v, float) and np.isnan(v)) else str(v))
     values = column.to_numpy(dtype=float)
     whole = np.isfinite(values) & (values == np.round(values))
-    return pd.Series([str(int(v)) if w else ("" if np.isnan(v) else repr(float(v))) for v, w in zip(values, whole)],
-                     index=column.index)
+    return pd.Series(
+        [str(int(v)) if w else ("" if np.isnan(v) else repr(float(v))) for v, w in zip(values, whole)],
+        index=column.index,
+    )
 
 
 def read_plain_table(path) -> pd.DataFrame:
@@ -126,7 +157,9 @@ def read_plain_table(path) -> pd.DataFrame:
     except FileNotFoundError:
         raise InputError(f"{path}: no such file") from None
     except (pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError, ValueError) as exc:
-        raise InputError(f"{path}: not a readable {'CSV' if sep == ',' else 'TSV'} table ({str(exc).strip()})") from None
+        raise InputError(
+            f"{path}: not a readable {'CSV' if sep == ',' else 'TSV'} table ({str(exc).strip()})"
+        ) from None
     duplicated = sorted(set(header[header.duplicated()]))
     if duplicated:
         raise InputError(f"{path}: columns appear twice: {', '.join(duplicated)}")
@@ -138,8 +171,10 @@ def read_participants(path) -> pd.DataFrame:
     without its ``sub-`` prefix; every column a string."""
     table = read_plain_table(path) if not isinstance(path, pd.DataFrame) else path.astype(str)
     if "participant_id" not in table:
-        raise InputError(f"{path if not isinstance(path, pd.DataFrame) else 'the participants table'}: no participant_id "
-                         "column (a BIDS participants.tsv is expected)")
+        raise InputError(
+            f"{path if not isinstance(path, pd.DataFrame) else 'the participants table'}: no participant_id "
+            "column (a BIDS participants.tsv is expected)"
+        )
     labels = table.pop("participant_id").str.removeprefix("sub-")
     if labels.duplicated().any():
         raise InputError(f"the participants table lists participant {labels[labels.duplicated()].iloc[0]} twice")
@@ -173,20 +208,23 @@ def _infer_modality(frame: pd.DataFrame) -> tuple[str | None, str | None]:
 def _numeric_block(frame: pd.DataFrame):
     """Floats of a block, the missing-cell counts, and {row: problem} for non-numbers."""
     values = np.empty(frame.shape)
-    missing, invalid = {}, {}
+    missing: dict[str, int] = {}
+    invalid: dict[int, str] = {}
     for j, column in enumerate(frame.columns):
         series = frame[column]
         if pd.api.types.is_numeric_dtype(series) and not pd.api.types.is_bool_dtype(series):
             numbers = series.to_numpy(dtype=float)
             absent = np.isnan(numbers)
         else:
-            text = series.map(lambda v: "" if v is None or (isinstance(v, float) and np.isnan(v)) else str(v)).str.strip()
+            text = series.map(
+                lambda v: "" if v is None or (isinstance(v, float) and np.isnan(v)) else str(v)
+            ).str.strip()
             absent = text.isin(MISSING_TOKENS).to_numpy()
             numbers = pd.to_numeric(text.where(~absent), errors="coerce").to_numpy(dtype=float)
         for i in np.flatnonzero(~absent & ~np.isfinite(numbers)):
             shown = repr(series.iloc[i]) if len(repr(series.iloc[i])) < 40 else repr(series.iloc[i])[:37] + "..."
             kind = "IQM" if column in catalogue.IQMS else "measure"
-            invalid.setdefault(i, f"{kind} {column!r} is {shown}, not a finite number")
+            invalid.setdefault(int(i), f"{kind} {column!r} is {shown}, not a finite number")
         values[:, j] = np.where(absent, np.nan, numbers)
         missing[column] = int(absent.sum())
     return values, missing, invalid
@@ -212,12 +250,17 @@ def join_participants(table: IQMTable, participants: pd.DataFrame, *, participan
     """Add participant-level columns (e.g. site) of a participants table (:func:`read_participants`)
     to every image row, matched by participant id; participants missing from it are refused."""
     if participant not in table.data:
-        raise ParameterError(f"{{0}}: no column {participant!r} to join the participants table on. "
-                             f"{literal(did_you_mean(participant, table.id_columns))}", Param("participant", participant))
+        raise ParameterError(
+            f"{{0}}: no column {participant!r} to join the participants table on. "
+            f"{literal(did_you_mean(participant, table.id_columns))}",
+            Param("participant", participant),
+        )
     ids = table.data[participant].astype(str).str.removeprefix("sub-")
     unknown = sorted(set(ids) - set(participants.index))
     if unknown:
-        raise InputError(f"{len(unknown)} participant(s) are not in the participants table, e.g. {', '.join(unknown[:3])}")
+        raise InputError(
+            f"{len(unknown)} participant(s) are not in the participants table, e.g. {', '.join(unknown[:3])}"
+        )
     clash = [c for c in participants.columns if c in table.data]
     if clash:
         raise InputError(f"the participants table repeats column(s) {', '.join(clash)} of the IQM table")

@@ -55,7 +55,9 @@ def figures(*results) -> dict:
         made["bland_altman"] = plots.bland_altman_grid(compare.paired, first.sort_index(), conditions)
         if compare.equivalence is not None:
             differences = compare.provenance["parameters"]["differences"]
-            made["equivalence"] = plots.equivalence(compare.equivalence[compare.equivalence["comparison"] == differences]).figure
+            made["equivalence"] = plots.equivalence(
+                compare.equivalence[compare.equivalence["comparison"] == differences]
+            ).figure
         if len(compare.excluded):
             made["excluded"] = plots.excluded_summary(compare.excluded).figure
         if compare.pca_explained is not None:
@@ -90,17 +92,24 @@ def render_report(*results, form=python_form) -> tuple[str, dict[str, bytes]]:
         "power": parts.get("power"),
         "per_iqm_view": _by_effect(compare.per_iqm) if compare is not None else None,
         "aligned": compare is None or compare.audit.get("verdict") == "aligned",
-        "provenance_json": {kind: json.dumps(result.provenance, indent=2, default=str) for kind, result in parts.items()},
+        "provenance_json": {
+            kind: json.dumps(result.provenance, indent=2, default=str) for kind, result in parts.items()
+        },
         "summary": [line.render(form) for line in _summary(parts)],
         "figures": {name: base64.b64encode(data).decode() for name, data in pngs.items()},
     }
     environment = jinja2.Environment(
-        loader=jinja2.PackageLoader("iqmstats.report", "templates"), autoescape=True,
-        undefined=jinja2.StrictUndefined, trim_blocks=True, lstrip_blocks=True,
+        loader=jinja2.PackageLoader("iqmstats.report", "templates"),
+        autoescape=True,
+        undefined=jinja2.StrictUndefined,
+        trim_blocks=True,
+        lstrip_blocks=True,
     )
     environment.filters["num"] = number
     environment.filters["text"] = _text
-    environment.tests["number"] = lambda v: isinstance(v, (int, float, np.number)) and not isinstance(v, bool) and v == v
+    environment.tests["number"] = lambda v: (
+        isinstance(v, (int, float, np.number)) and not isinstance(v, bool) and v == v
+    )
     return environment.get_template("report.html.j2").render(**context), pngs
 
 

@@ -40,8 +40,12 @@ from .distributions import binomial_two_sided
 DECISION_COLUMNS = ["rule", "n", "excluded_a", "excluded_b", "flips_a_only", "flips_b_only", "p_mcnemar_exact"]
 FLIP_COLUMNS = ["rule", "participant", "excluded_under"]
 #: Values of a decision column read as "excluded" and as "kept" (case-insensitive).
-EXCLUDED_VALUES = frozenset({"exclude", "excluded", "fail", "failed", "reject", "rejected", "bad", "poor", "true", "yes", "1"})
-KEPT_VALUES = frozenset({"include", "included", "pass", "passed", "accept", "accepted", "good", "ok", "false", "no", "0"})
+EXCLUDED_VALUES = frozenset(
+    {"exclude", "excluded", "fail", "failed", "reject", "rejected", "bad", "poor", "true", "yes", "1"}
+)
+KEPT_VALUES = frozenset(
+    {"include", "included", "pass", "passed", "accept", "accepted", "good", "ok", "false", "no", "0"}
+)
 
 
 def decision_table(rule: str, excluded_a: pd.Series, excluded_b: pd.Series, conditions) -> tuple[tuple, pd.DataFrame]:
@@ -50,11 +54,24 @@ def decision_table(rule: str, excluded_a: pd.Series, excluded_b: pd.Series, cond
     both = excluded_a.notna() & excluded_b.notna()
     a, b = excluded_a[both].astype(bool), excluded_b[both].astype(bool)
     only_a, only_b = a & ~b, ~a & b
-    flips = pd.DataFrame({"rule": rule, "participant": list(a.index[only_a]) + list(b.index[only_b]),
-                          "excluded_under": [conditions[0]] * int(only_a.sum()) + [conditions[1]] * int(only_b.sum())})
+    flips = pd.DataFrame(
+        {
+            "rule": rule,
+            "participant": list(a.index[only_a]) + list(b.index[only_b]),
+            "excluded_under": [conditions[0]] * int(only_a.sum()) + [conditions[1]] * int(only_b.sum()),
+        }
+    )
     flips = flips.sort_values("participant", kind="stable", ignore_index=True)
     count_a, count_b = int(only_a.sum()), int(only_b.sum())
-    row = (rule, int(both.sum()), int(a.sum()), int(b.sum()), count_a, count_b, binomial_two_sided(count_a, count_a + count_b))
+    row = (
+        rule,
+        int(both.sum()),
+        int(a.sum()),
+        int(b.sum()),
+        count_a,
+        count_b,
+        binomial_two_sided(count_a, count_a + count_b),
+    )
     return row, flips[FLIP_COLUMNS]
 
 
@@ -73,8 +90,10 @@ def iqr_decisions(first: pd.DataFrame, second: pd.DataFrame, conditions, *, k: f
         reference = first[name].dropna().to_numpy()
         q1, q3 = np.quantile(reference, [0.25, 0.75])
         low, high = q1 - k * (q3 - q1), q3 + k * (q3 - q1)
-        outlier = [column.where(column.isna(), (column < low) | (column > high)) for column in (first[name], second[name])]
-        results.append(decision_table(f"iqr:{name}", *outlier, conditions))
+        outlier = [
+            column.where(column.isna(), (column < low) | (column > high)) for column in (first[name], second[name])
+        ]
+        results.append(decision_table(f"iqr:{name}", outlier[0], outlier[1], conditions))
         any_a |= outlier[0].fillna(False).astype(bool)
         any_b |= outlier[1].fillna(False).astype(bool)
     if len(first.columns) > 1:
@@ -97,13 +116,15 @@ def decision_values(column: pd.Series, name: str, excluded=None) -> pd.Series:
         if unknown:
             raise ParameterError(
                 f"{{0}}: column {name!r} holds {literal(', '.join(values[:8]))}; say which values mean excluded, e.g. {{1}}",
-                Param("decision_columns", [name]), Param("decision_columns", {name: values[:1]}),
+                Param("decision_columns", [name]),
+                Param("decision_columns", {name: values[:1]}),
             )
         flags = text.str.lower().isin(EXCLUDED_VALUES)
     else:
         absent = [v for v in excluded if v not in values]
         if absent and values:
-            raise InputError(f"decision column {name!r} never holds {', '.join(map(repr, absent))}; it holds "
-                             f"{', '.join(values[:8])}")
+            raise InputError(
+                f"decision column {name!r} never holds {', '.join(map(repr, absent))}; it holds {', '.join(values[:8])}"
+            )
         flags = text.isin(list(excluded))
     return flags.astype(float).where(~empty)

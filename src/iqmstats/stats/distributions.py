@@ -73,7 +73,7 @@ def signed_rank_p(w_plus: float, n: int) -> float:
     ``psignrank``: 2 x the smaller tail, at most 1."""
     counts = _signed_rank_counts(n)
     cumulative = np.cumsum(counts) / counts.sum()
-    w = int(round(w_plus))
+    w = round(w_plus)
     lower = cumulative[w]
     upper = 1 - (cumulative[w - 1] if w > 0 else 0.0)
     return float(min(1.0, 2 * min(lower, upper)))

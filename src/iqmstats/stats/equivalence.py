@@ -37,13 +37,32 @@ from .univariate import adjust
 
 #: Column contract of ``equivalence.tsv``; columns may be added, never renamed.
 EQUIVALENCE_COLUMNS = [
-    "iqm", "n", "bias", "margin_lower", "margin_upper", "ci90_lower", "ci90_upper", "p_lower", "p_upper",
-    "p_tost", "p_tost_holm", "verdict", "margin", "margin_units", "sd_reference",
+    "iqm",
+    "n",
+    "bias",
+    "margin_lower",
+    "margin_upper",
+    "ci90_lower",
+    "ci90_upper",
+    "p_lower",
+    "p_upper",
+    "p_tost",
+    "p_tost_holm",
+    "verdict",
+    "margin",
+    "margin_units",
+    "sd_reference",
 ]
 
 
-def equivalence_tests(first: pd.DataFrame, second: pd.DataFrame, *, margin: float | None = None,
-                      margins: dict | None = None, alpha: float = 0.05) -> pd.DataFrame:
+def equivalence_tests(
+    first: pd.DataFrame,
+    second: pd.DataFrame,
+    *,
+    margin: float | None = None,
+    margins: dict | None = None,
+    alpha: float = 0.05,
+) -> pd.DataFrame:
     """TOST per measure (columns :data:`EQUIVALENCE_COLUMNS`; see the module docstring).
 
     ``first`` is the reference condition (participants x measures, NaN where missing). Give
@@ -51,13 +70,15 @@ def equivalence_tests(first: pd.DataFrame, second: pd.DataFrame, *, margin: floa
     without a raw margin is refused, naming it.
     """
     if (margin is None) == (margins is None):
-        raise ParameterError("give one of {0} (in reference SDs) or {1} (raw units per measure)",
-                             Param("margin", 0.2), Param("margins"))
+        raise ParameterError(
+            "give one of {0} (in reference SDs) or {1} (raw units per measure)", Param("margin", 0.2), Param("margins")
+        )
     if margins is not None:
         absent = [name for name in first.columns if name not in margins]
         if absent:
-            raise ParameterError(f"{{0}}: no margin for {', '.join(absent[:5])}{', ...' if len(absent) > 5 else ''}",
-                                 Param("margins"))
+            raise ParameterError(
+                f"{{0}}: no margin for {', '.join(absent[:5])}{', ...' if len(absent) > 5 else ''}", Param("margins")
+            )
     rows = []
     for name in first.columns:
         a, b = first[name].to_numpy(dtype=float), second[name].to_numpy(dtype=float)
@@ -66,17 +87,33 @@ def equivalence_tests(first: pd.DataFrame, second: pd.DataFrame, *, margin: floa
         n = len(a)
         d = a - b
         sd_reference = a.std(ddof=1) if n > 1 else np.nan
-        half_width = margin * sd_reference if margins is None else margins[name]
+        half_width = float(margins[name]) if margins is not None else float(margin or 0) * sd_reference
         lower, upper = -half_width, half_width
         bias, se = d.mean(), d.std(ddof=1) / np.sqrt(n)
         df = n - 1
         p_lower, p_upper = float(t_sf((bias - lower) / se, df)), float(t_sf((upper - bias) / se, df))
         half = t_quantile(1 - alpha, df) * se
-        rows.append((name, n, bias, lower, upper, bias - half, bias + half, p_lower, p_upper, max(p_lower, p_upper),
-                     margin if margins is None else margins[name], "reference SD" if margins is None else "raw",
-                     sd_reference))
+        rows.append(
+            (
+                name,
+                n,
+                bias,
+                lower,
+                upper,
+                bias - half,
+                bias + half,
+                p_lower,
+                p_upper,
+                max(p_lower, p_upper),
+                margin if margins is None else margins[name],
+                "reference SD" if margins is None else "raw",
+                sd_reference,
+            )
+        )
     table = pd.DataFrame(rows, columns=[c for c in EQUIVALENCE_COLUMNS if c not in ("p_tost_holm", "verdict")])
     table["p_tost_holm"] = adjust(table["p_tost"].to_numpy(), "holm")
     outside = (table["ci90_lower"] > table["margin_upper"]) | (table["ci90_upper"] < table["margin_lower"])
-    table["verdict"] = np.where(table["p_tost_holm"] < alpha, "equivalent", np.where(outside, "beyond_margin", "inconclusive"))
+    table["verdict"] = np.where(
+        table["p_tost_holm"] < alpha, "equivalent", np.where(outside, "beyond_margin", "inconclusive")
+    )
     return table[EQUIVALENCE_COLUMNS]

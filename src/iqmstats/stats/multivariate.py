@@ -32,8 +32,20 @@ from .univariate import adjust
 #: Column contract of ``multivariate.tsv`` (README); columns may be added, never renamed.
 #: ``note`` says why a test could not run ('not testable: ...'), empty otherwise.
 MULTIVARIATE_COLUMNS = [
-    "test", "design", "effect", "statistic", "value", "f", "df1", "df2", "p_value",
-    "p_resampled", "n_resamples", "n", "n_iqms", "note",
+    "test",
+    "design",
+    "effect",
+    "statistic",
+    "value",
+    "f",
+    "df1",
+    "df2",
+    "p_value",
+    "p_resampled",
+    "n_resamples",
+    "n",
+    "n_iqms",
+    "note",
 ]
 #: |R_ii| below this share of the largest means the covariance is numerically singular.
 SINGULAR_TOLERANCE = 1e-10
@@ -43,8 +55,27 @@ EIGENVALUE_TOLERANCE = 1e-8
 
 def not_testable(test: str, design: str, effect: str, statistic: str, *, n: int, p: int, reason: str) -> pd.DataFrame:
     """The row of a test that could not run: its identity, n, the number of measures and why."""
-    return pd.DataFrame([(test, design, effect, statistic, np.nan, np.nan, np.nan, np.nan, np.nan, np.nan, 0, n, p,
-                          f"not testable: {reason}")], columns=MULTIVARIATE_COLUMNS)
+    return pd.DataFrame(
+        [
+            (
+                test,
+                design,
+                effect,
+                statistic,
+                np.nan,
+                np.nan,
+                np.nan,
+                np.nan,
+                np.nan,
+                np.nan,
+                0,
+                n,
+                p,
+                f"not testable: {reason}",
+            )
+        ],
+        columns=MULTIVARIATE_COLUMNS,
+    )
 
 
 def paired_hotelling(differences, *, permutations: int = 10_000, seed: int = 0, effect: str = "A - B") -> pd.DataFrame:
@@ -70,12 +101,30 @@ def paired_hotelling(differences, *, permutations: int = 10_000, seed: int = 0, 
     p_resampled = _sign_flip_p(scaled, permutations, seed) if permutations else np.nan
     lam = 1 / (1 + t2 / (n - 1))
     values = {
-        "hotelling_t2": t2, "wilks": lam, "pillai": 1 - lam, "hotelling_lawley": t2 / (n - 1),
-        "roy": t2 / (n - 1), "mahalanobis_d": np.sqrt(mahalanobis2),
+        "hotelling_t2": t2,
+        "wilks": lam,
+        "pillai": 1 - lam,
+        "hotelling_lawley": t2 / (n - 1),
+        "roy": t2 / (n - 1),
+        "mahalanobis_d": np.sqrt(mahalanobis2),
     }
     rows = [
-        ("hotelling_paired", "paired (repeated measures)", effect, name, value, f, p, n - p, p_value,
-         p_resampled, permutations, n, p, "")
+        (
+            "hotelling_paired",
+            "paired (repeated measures)",
+            effect,
+            name,
+            value,
+            f,
+            p,
+            n - p,
+            p_value,
+            p_resampled,
+            permutations,
+            n,
+            p,
+            "",
+        )
         for name, value in values.items()
     ]
     return pd.DataFrame(rows, columns=MULTIVARIATE_COLUMNS)
@@ -84,8 +133,10 @@ def paired_hotelling(differences, *, permutations: int = 10_000, seed: int = 0, 
 def headline(multivariate: pd.DataFrame) -> pd.Series:
     """The row a summary reports: Hotelling's T^2 of the paired test (of the omnibus test with
     three or more conditions); None when there is none. A 'not testable' row has a ``note``."""
-    rows = multivariate[multivariate["test"].isin(["hotelling_paired", "hotelling_omnibus"])
-                        & (multivariate["statistic"] == "hotelling_t2")]
+    rows = multivariate[
+        multivariate["test"].isin(["hotelling_paired", "hotelling_omnibus"])
+        & (multivariate["statistic"] == "hotelling_t2")
+    ]
     return rows.iloc[0] if len(rows) else None
 
 
@@ -148,16 +199,28 @@ def between_manova(values: np.ndarray, groups, *, factor: str = "between") -> pd
         raise InsufficientDataError(f"the between factor has {len(levels)} level; it needs two or more")
     n, _, p = values.shape
     _check_shape(n, p, needed=p + len(levels), what="participants")
-    coding = np.column_stack([(labels == level).to_numpy(float) - (labels == levels[-1]).to_numpy(float) for level in levels[:-1]])
+    coding = np.column_stack(
+        [(labels == level).to_numpy(float) - (labels == levels[-1]).to_numpy(float) for level in levels[:-1]]
+    )
     exog = np.column_stack([np.ones(n), coding])
     contrasts = np.eye(exog.shape[1])
     condition, between, interaction = "condition", factor, f"{factor}:condition"
     d, m = values[:, 0] - values[:, 1], values.mean(axis=1)
     rows = [
-        _rows(_mv_test(d, exog, {condition: contrasts[:1], interaction: contrasts[1:]}), test="manova_between",
-              design=f"repeated measures x between factor ({len(levels)} levels)", n=n, p=p),
-        _rows(_mv_test(m, exog, {between: contrasts[1:]}), test="manova_between",
-              design=f"repeated measures x between factor ({len(levels)} levels)", n=n, p=p),
+        _rows(
+            _mv_test(d, exog, {condition: contrasts[:1], interaction: contrasts[1:]}),
+            test="manova_between",
+            design=f"repeated measures x between factor ({len(levels)} levels)",
+            n=n,
+            p=p,
+        ),
+        _rows(
+            _mv_test(m, exog, {between: contrasts[1:]}),
+            test="manova_between",
+            design=f"repeated measures x between factor ({len(levels)} levels)",
+            n=n,
+            p=p,
+        ),
     ]
     return pd.concat(rows, ignore_index=True)
 
@@ -177,15 +240,27 @@ def repeated_measures(values: np.ndarray, conditions, *, permutations: int = 10_
     if k != len(conditions) or k < 2:
         raise ParameterError("values must be (participants, conditions, IQMs) with two or more conditions")
     if k == 2:
-        return paired_hotelling(values[:, 0] - values[:, 1], permutations=permutations, seed=seed,
-                                effect=f"{conditions[0]} - {conditions[1]}")
+        return paired_hotelling(
+            values[:, 0] - values[:, 1],
+            permutations=permutations,
+            seed=seed,
+            effect=f"{conditions[0]} - {conditions[1]}",
+        )
     contrasts = (values[:, :1] - values[:, 1:]).reshape(n, -1)
     omnibus = paired_hotelling(contrasts, permutations=permutations, seed=seed, effect="condition")
-    omnibus["test"], omnibus["design"], omnibus["n_iqms"] = "hotelling_omnibus", f"repeated measures ({k} conditions)", p
+    omnibus["test"], omnibus["design"], omnibus["n_iqms"] = (
+        "hotelling_omnibus",
+        f"repeated measures ({k} conditions)",
+        p,
+    )
     pairs = [(i, j) for i in range(k) for j in range(i + 1, k)]
     pairwise = [
-        paired_hotelling(values[:, i] - values[:, j], permutations=permutations, seed=seed,
-                         effect=f"{conditions[i]} - {conditions[j]}")
+        paired_hotelling(
+            values[:, i] - values[:, j],
+            permutations=permutations,
+            seed=seed,
+            effect=f"{conditions[i]} - {conditions[j]}",
+        )
         for i, j in pairs
     ]
     holm = adjust(np.array([table["p_value"].iloc[0] for table in pairwise]), "holm")
@@ -221,7 +296,7 @@ def _triangular_factor(centred: np.ndarray, *, names=None) -> np.ndarray:
             f"the covariance of the measures is singular ({which} add nothing to the others); prepare the measures "
             "(iqmstats.stats.prepare_iqms drops dependent ones), reduce them to principal components, or analyse fewer"
         )
-    return r * _column_scale(centred)  # undo the scaling: R of the centred input
+    return np.asarray(r * _column_scale(centred))  # undo the scaling: R of the centred input
 
 
 def _sign_flip_p(d: np.ndarray, permutations: int, seed: int) -> float:
@@ -265,8 +340,9 @@ def _mv_test(y: np.ndarray, exog: np.ndarray, hypotheses: dict) -> dict:
         hypothesis = estimate.T @ np.linalg.solve(middle, estimate)
         total = error + hypothesis
         theta = np.sort(np.real(np.linalg.eigvals(np.linalg.solve(total, hypothesis))))
-        tables[name] = _statistics(theta[theta > EIGENVALUE_TOLERANCE], np.linalg.matrix_rank(total),
-                                   np.linalg.matrix_rank(middle), df_resid)
+        tables[name] = _statistics(
+            theta[theta > EIGENVALUE_TOLERANCE], np.linalg.matrix_rank(total), np.linalg.matrix_rank(middle), df_resid
+        )
     return tables
 
 
@@ -278,7 +354,8 @@ def _statistics(theta: np.ndarray, p: int, q: int, v: int) -> list[tuple]:
     rows = []
     wilks = float(np.prod(1 - theta))
     t = np.sqrt((p * p * q * q - 4) / (p * p + q * q - 5)) if p * p + q * q - 5 > 0 else 1.0
-    df1, df2 = p * q, (v - (p - q + 1) / 2) * t - 2 * (p * q - 2) / 4
+    df1: float = p * q
+    df2: float = (v - (p - q + 1) / 2) * t - 2 * (p * q - 2) / 4
     root = wilks ** (1 / t)
     rows.append(("wilks", wilks, (1 - root) / root * df2 / df1, df1, df2))
     pillai = float(theta.sum())
@@ -302,6 +379,22 @@ def _rows(tables: dict, *, test: str, design: str, n: int, p: int) -> pd.DataFra
     rows = []
     for effect, table in tables.items():
         for statistic, value, f, df1, df2, p_value in table:
-            rows.append((test, design, effect, statistic, float(value), float(f), float(df1), float(df2), p_value,
-                         np.nan, 0, n, p, ""))
+            rows.append(
+                (
+                    test,
+                    design,
+                    effect,
+                    statistic,
+                    float(value),
+                    float(f),
+                    float(df1),
+                    float(df2),
+                    p_value,
+                    np.nan,
+                    0,
+                    n,
+                    p,
+                    "",
+                )
+            )
     return pd.DataFrame(rows, columns=MULTIVARIATE_COLUMNS)

@@ -87,20 +87,33 @@ def simulate_power(
         raise ParameterError("the pilot differences must have the reference's shape (same participants, same measures)")
     unknown = [name for name in (shifted or ()) if name not in names]
     if unknown:
-        raise ParameterError(f"{{0}}: {unknown[0]!r} is not a measure of the reference. "
-                             f"{literal(did_you_mean(unknown[0], names))}", Param("shift", list(shifted)))
+        raise ParameterError(
+            f"{{0}}: {unknown[0]!r} is not a measure of the reference. {literal(did_you_mean(unknown[0], names))}",
+            Param("shift", list(shifted)),
+        )
     too_many = [n for n in n_values if n > participants]
     if too_many:
         raise InsufficientDataError(
             f"{{0}}: n = {too_many[0]} exceeds the {participants} participants of the reference. Simulated studies "
             "would then repeat participants, which inflates every test's type-I error: plan at most "
-            f"{participants} pairs, or give a larger reference", Param("n", list(n_values)))
+            f"{participants} pairs, or give a larger reference",
+            Param("n", list(n_values)),
+        )
     mask = np.ones(p, dtype=bool) if shifted is None else np.isin(names, list(shifted))
     centred = None if differences is None else np.asarray(differences, float) - np.mean(differences, axis=0)
     cells = [(n, delta) for n in n_values for delta in deltas]
     seeds = np.random.SeedSequence(seed).spawn(len(cells))
-    shared = dict(x=x, centred=centred, mask=mask, names=names, multiplicative=multiplicative, rho=within_correlation,
-                  margin=margin, alpha=alpha, simulations=simulations)
+    shared = dict(
+        x=x,
+        centred=centred,
+        mask=mask,
+        names=names,
+        multiplicative=multiplicative,
+        rho=within_correlation,
+        margin=margin,
+        alpha=alpha,
+        simulations=simulations,
+    )
     tasks = [{**shared, "n": n, "delta": delta, "seed": cell_seed} for (n, delta), cell_seed in zip(cells, seeds)]
     workload = simulations * sum(n for n, _ in cells) * p
     workers = jobs or ((os.cpu_count() or 1) if workload > 2e7 else 1)
@@ -108,15 +121,21 @@ def simulate_power(
         counts = list(cells_pool.map(_power_cell, tasks))
     rows = []
     for task, rejected in zip(tasks, counts):
+        if "hotelling" not in rejected:  # no more pairs than measures: Hotelling's test cannot run
+            reason = f"not testable: n = {task['n']} pairs for {p} measures (needs n > {p})"
+            rows.append(("hotelling", task["n"], task["delta"], np.nan, np.nan, np.nan, simulations, alpha, reason))
         for test, count in rejected.items():
-            if count is None:
-                rows.append((test, task["n"], task["delta"], np.nan, np.nan, np.nan, simulations, alpha,
-                             f"not testable: n = {task['n']} pairs for {p} measures (needs n > {p})"))
-                continue
             low, high = proportion_confint(count, simulations, alpha=0.05, method="wilson")
-            at_null = task["delta"] == 0 if not test.startswith("TOST") else (
-                margin is not None and not multiplicative and task["delta"] == margin
-                and (test == "TOST: all (Holm)" or mask[names.index(test.removeprefix("TOST: "))]))
+            at_null = (
+                task["delta"] == 0
+                if not test.startswith("TOST")
+                else (
+                    margin is not None
+                    and not multiplicative
+                    and task["delta"] == margin
+                    and (test == "TOST: all (Holm)" or mask[names.index(test.removeprefix("TOST: "))])
+                )
+            )
             verdict = _calibration(count / simulations, alpha, simulations) if at_null else ""
             rows.append((test, task["n"], task["delta"], count / simulations, low, high, simulations, alpha, verdict))
     return pd.DataFrame(rows, columns=POWER_COLUMNS)
@@ -128,15 +147,30 @@ def _power_cell(task: dict) -> dict:
     participants, p = x.shape
     rng = np.random.default_rng(task["seed"])
     sd, mu = x.std(axis=0, ddof=1), x.mean(axis=0)
-    rejected = {"hotelling": 0 if n > p else None, "any IQM (Holm)": 0, **{f"t: {name}": 0 for name in names}}
+    rejected: dict[str, int] = {
+        **({"hotelling": 0} if n > p else {}),
+        "any IQM (Holm)": 0,
+        **{f"t: {name}": 0 for name in names},
+    }
     if task["margin"] is not None:
         rejected.update({f"TOST: {name}": 0 for name in names}, **{"TOST: all (Holm)": 0})
     chunk = max(1, _CHUNK_VALUES // (n * max(p, participants // n)))
     with one_blas_thread():
         for start in range(0, task["simulations"], chunk):
             size = min(chunk, task["simulations"] - start)
-            first, d = _simulated_studies(x, task["centred"], mu, sd, task["mask"], n, size, task["delta"],
-                                          task["multiplicative"], task["rho"], rng)
+            first, d = _simulated_studies(
+                x,
+                task["centred"],
+                mu,
+                sd,
+                task["mask"],
+                n,
+                size,
+                task["delta"],
+                task["multiplicative"],
+                task["rho"],
+                rng,
+            )
             if n > p:
                 _, p_hotelling = hotelling_f(hotelling_t2(d), n, p)
                 rejected["hotelling"] += int(np.sum(p_hotelling < alpha))
@@ -239,8 +273,10 @@ def simulate_rating_power(
     if simulations < 10 or raters < 2:
         raise ParameterError("the ratings power needs at least 10 simulations and 2 raters")
     seeds = np.random.SeedSequence(seed).spawn(len(n_values) * len(biases))
-    tasks = [(n, bias, raters, mean, dict(variances), simulations, seed)
-             for (n, bias), seed in zip(((n, b) for n in n_values for b in biases), seeds)]
+    tasks = [
+        (n, bias, raters, mean, dict(variances), simulations, seed)
+        for (n, bias), seed in zip(((n, b) for n in n_values for b in biases), seeds)
+    ]
     with pool(min(jobs or os.cpu_count() or 1, len(tasks))) as workers:
         p_values = list(workers.map(_rating_study_p_values, tasks))
     rows = []
@@ -263,9 +299,12 @@ def _rating_study_p_values(task) -> list[float]:
     frame = pd.DataFrame({"participant": participant.astype(str), "rater": rater.astype(str), "effect": effect})
     p_values = []
     for _ in range(simulations):
-        rating = (mean + bias * effect
-                  + rng.normal(0, np.sqrt(variances["participant"]), n)[participant]
-                  + rng.normal(0, np.sqrt(variances["rater"]), raters)[rater]
-                  + rng.normal(0, np.sqrt(variances["residual"]), len(effect)))
+        rating = (
+            mean
+            + bias * effect
+            + rng.normal(0, np.sqrt(variances["participant"]), n)[participant]
+            + rng.normal(0, np.sqrt(variances["rater"]), raters)[rater]
+            + rng.normal(0, np.sqrt(variances["residual"]), len(effect))
+        )
         p_values.append(likelihood_ratio_test(frame.assign(rating=rating), crossed=True)[2])
     return p_values

@@ -15,6 +15,7 @@ Examples
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
@@ -75,7 +76,7 @@ def screen_iqms(
         elif top_share >= max_identical_share:
             mode = present.mode().iloc[0]
             verdicts[iqm] = ("near_constant", f"{mode:g} in {top_share:.1%} of images")
-    for dependency in catalogue.dependencies(modality):
+    for dependency in catalogue.dependencies(modality) if modality else ():
         if all(c in values.columns and c not in verdicts for c in dependency.columns):
             residual = dependency.max_residual(values)
             if residual <= DEPENDENCY_TOLERANCE:
@@ -108,7 +109,9 @@ def independent_columns(matrix: np.ndarray, names, *, tolerance: float = RANK_TO
     """
     centred = matrix - matrix.mean(axis=0)
     norms = np.linalg.norm(centred, axis=0)
-    basis, kept, dropped = [], [], {}
+    basis: list[np.ndarray] = []
+    kept: list[int] = []
+    dropped: dict[str, str] = {}
     for j, name in enumerate(names):
         if norms[j] == 0:
             dropped[name] = "constant"
@@ -119,7 +122,9 @@ def independent_columns(matrix: np.ndarray, names, *, tolerance: float = RANK_TO
                 residual = residual - (q @ residual) * q
         size = np.linalg.norm(residual)
         if size <= tolerance:
-            dropped[name] = f"a linear combination of {_combination(centred, kept, names, j)} (relative residual {size:.0e})"
+            dropped[name] = (
+                f"a linear combination of {_combination(centred, kept, names, j)} (relative residual {size:.0e})"
+            )
         else:
             basis.append(residual / size)
             kept.append(j)
@@ -127,7 +132,9 @@ def independent_columns(matrix: np.ndarray, names, *, tolerance: float = RANK_TO
 
 
 def _combination(centred, kept, names, j) -> str:
-    coefficients = np.linalg.lstsq(centred[:, kept], centred[:, j], rcond=None)[0] * np.linalg.norm(centred[:, kept], axis=0)
+    coefficients = np.linalg.lstsq(centred[:, kept], centred[:, j], rcond=None)[0] * np.linalg.norm(
+        centred[:, kept], axis=0
+    )
     involved = [names[k] for k, c in zip(kept, coefficients) if abs(c) > 1e-6 * np.abs(coefficients).max()]
     return ", ".join(involved)
 
@@ -185,14 +192,19 @@ def prepare_iqms(
     if fit_on is not None:
         check_choice("fit_on", fit_on, paired.conditions)
     if standardise_within and (reduce != "pca" or paired.between is None):
-        raise ParameterError("{0} needs a PCA and a between factor: give {1} and {2}", Param("standardise_within", True),
-                             Param("reduce", "pca"), Param("between"))
+        raise ParameterError(
+            "{0} needs a PCA and a between factor: give {1} and {2}",
+            Param("standardise_within", True),
+            Param("reduce", "pca"),
+            Param("between"),
+        )
     if named:
         max_missing_share = max_identical_share = 1.0
     names = list(paired.iqms)
     pooled = pd.DataFrame(paired.values.reshape(-1, len(names)), columns=names)
-    screen = screen_iqms(pooled, modality=modality, max_missing_share=max_missing_share,
-                         max_identical_share=max_identical_share)
+    screen = screen_iqms(
+        pooled, modality=modality, max_missing_share=max_missing_share, max_identical_share=max_identical_share
+    )
     excluded = [(row.iqm, row.reason, row.detail) for row in screen.itertuples() if not row.kept]
     kept = screen.loc[screen.kept, "iqm"].tolist()
     for name in kept[:] if len(paired.conditions) > 1 else []:  # one condition: a reference, nothing to compare
@@ -200,11 +212,15 @@ def prepare_iqms(
         contrasts = column[:, :1] - column[:, 1:]
         present = ~np.isnan(contrasts).any(axis=1)
         if present.sum() < 2:
-            excluded.append((name, "missing", f"{present.sum()} participant(s) have it under every condition; tests need 2"))
+            excluded.append(
+                (name, "missing", f"{present.sum()} participant(s) have it under every condition; tests need 2")
+            )
         elif np.all(contrasts[present] == 0):
             excluded.append((name, "no_difference", "identical under every condition for every participant"))
         elif np.any(np.ptp(contrasts[present], axis=0) <= CONSTANT_TOLERANCE * np.nanmax(np.abs(column))):
-            excluded.append((name, "constant_difference", "the same difference for every participant: no variance to test against"))
+            excluded.append(
+                (name, "constant_difference", "the same difference for every participant: no variance to test against")
+            )
         else:
             continue
         kept.remove(name)
@@ -217,26 +233,37 @@ def prepare_iqms(
     reduction = None
     if reduce == "pca":
         if complete.n < 3 or not kept:
-            raise InsufficientDataError(f"a PCA needs at least 3 participants with every measure under every condition, and "
-                                        f"{complete.n} have them: analyse without {{0}}", Param("reduce", "pca"))
+            raise InsufficientDataError(
+                f"a PCA needs at least 3 participants with every measure under every condition, and "
+                f"{complete.n} have them: analyse without {{0}}",
+                Param("reduce", "pca"),
+            )
         reference = None if fit_on is None else paired.conditions.index(fit_on)
-        groups = complete.between.to_numpy() if standardise_within else None
+        groups = complete.between.to_numpy() if standardise_within and complete.between is not None else None
         z = standardise(complete.values, fit_on=reference, groups=groups)
         scores, loadings, explained = pca_reduce(z, kept, fit_on=reference, rule=pca_rule)
         complete = complete.with_values(scores, loadings.columns)
         analysed = complete
         reduction = {
-            "loadings": loadings, "explained": explained, "fit_on": fit_on or "all conditions pooled",
-            "rule": pca_rule, "standardised_within": complete.between.name if standardise_within else None,
+            "loadings": loadings,
+            "explained": explained,
+            "fit_on": fit_on or "all conditions pooled",
+            "rule": pca_rule,
+            "standardised_within": paired.between.name if standardise_within and paired.between is not None else None,
         }
-    return PreparedIQMs(kept_values, analysed, complete, pd.DataFrame(excluded, columns=EXCLUDED_COLUMNS), left_out, reduction)
+    return PreparedIQMs(
+        kept_values, analysed, complete, pd.DataFrame(excluded, columns=EXCLUDED_COLUMNS), left_out, reduction
+    )
 
 
 def _left_out(analysed: PairedIQMs) -> pd.DataFrame:
     """Participants missing an analysed measure under some condition, and which measures."""
     missing = np.isnan(analysed.values).any(axis=1)  # participants x measures
-    rows = [(p, "missing " + ", ".join(name for name, gone in zip(analysed.iqms, row) if gone))
-            for p, row in zip(analysed.participants, missing) if row.any()]
+    rows = [
+        (p, "missing " + ", ".join(name for name, gone in zip(analysed.iqms, row) if gone))
+        for p, row in zip(analysed.participants, missing)
+        if row.any()
+    ]
     return pd.DataFrame(rows, columns=["participant", "reason"])
 
 
@@ -246,9 +273,13 @@ def _independent(complete: PairedIQMs) -> tuple[list[str], list[tuple[str, str, 
     kept, excluded = list(complete.iqms), []
     values = complete.values
     first = complete.conditions[0]
-    checks = [("pooled values", lambda columns: values[:, :, columns].reshape(-1, len(columns)))]
-    checks += [(f"differences {first} - {other}", lambda columns, j=j: values[:, 0, columns] - values[:, j, columns])
-               for j, other in enumerate(complete.conditions[1:], start=1)]
+    checks: list[tuple[str, Callable]] = [
+        ("pooled values", lambda columns: values[:, :, columns].reshape(-1, len(columns)))
+    ]
+    checks += [
+        (f"differences {first} - {other}", lambda columns, j=j: values[:, 0, columns] - values[:, j, columns])
+        for j, other in enumerate(complete.conditions[1:], start=1)
+    ]
     for where, matrix_of in checks:
         matrix = matrix_of([complete.iqms.index(name) for name in kept])
         if len(matrix) <= len(kept) or not kept:

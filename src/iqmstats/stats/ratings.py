@@ -33,8 +33,21 @@ RATING_DECIMALS = 9
 PRESENTATION_POLICIES = ("first", "random", "mean", "all")
 
 MODEL_COLUMNS = [
-    "model", "effect", "estimate", "se", "ci_lower", "ci_upper", "chi2", "df", "p_value", "p_fdr",
-    "var_participant", "var_rater", "var_residual", "loglik", "n",
+    "model",
+    "effect",
+    "estimate",
+    "se",
+    "ci_lower",
+    "ci_upper",
+    "chi2",
+    "df",
+    "p_value",
+    "p_fdr",
+    "var_participant",
+    "var_rater",
+    "var_residual",
+    "loglik",
+    "n",
 ]
 AGREEMENT_COLUMNS = ["analysis", "rater", "statistic", "value", "n", "detail"]
 ARTIFACT_COLUMNS = ["artifact", "n_pairs", "ticked_a", "ticked_b", "only_a", "only_b", "p_value", "p_fdr"]
@@ -50,7 +63,9 @@ def _check(ratings: pd.DataFrame, conditions) -> tuple[str, str, pd.DataFrame]:
     present = set(ratings["condition"].astype(str))
     for name in (first, second):
         if name not in present:
-            raise ParameterError(f"condition {name!r} is not among the ratings' conditions ({', '.join(sorted(present))})")
+            raise ParameterError(
+                f"condition {name!r} is not among the ratings' conditions ({', '.join(sorted(present))})"
+            )
     return first, second, ratings[ratings["condition"].astype(str).isin([first, second])]
 
 
@@ -71,14 +86,18 @@ def choose_presentations(ratings: pd.DataFrame, policy: str = "first", *, seed: 
         return ratings[ratings["presentation"].astype(int) == 1]
     if policy == "random":
         order = pd.Series(np.random.default_rng(seed).permutation(len(ratings)), index=ratings.index)
-        return ratings.assign(_order=order).sort_values("_order").drop_duplicates(keys).drop(columns="_order").sort_index()
+        return (
+            ratings.assign(_order=order).sort_values("_order").drop_duplicates(keys).drop(columns="_order").sort_index()
+        )
     if policy == "mean":
         means = ratings.groupby(keys, sort=False)["rating"].transform("mean")
         return _first_presentations(ratings.assign(rating=means))
     raise ParameterError(f"repeats={policy!r}: choose one of {', '.join(PRESENTATION_POLICIES)}")
 
 
-def rating_models(ratings: pd.DataFrame, conditions, *, threshold: float = 2.45, confidence: float = 0.95) -> pd.DataFrame:
+def rating_models(
+    ratings: pd.DataFrame, conditions, *, threshold: float = 2.45, confidence: float = 0.95
+) -> pd.DataFrame:
     """Linear mixed models of the condition effect, fitted by maximum likelihood.
 
     - ``all raters``: rating ~ condition + (1 | participant) + (1 | rater), crossed random
@@ -90,7 +109,7 @@ def rating_models(ratings: pd.DataFrame, conditions, *, threshold: float = 2.45,
     ``chi2``/``df``/``p_value``: likelihood-ratio test against the model without condition;
     ``estimate`` (first minus second condition) with its Wald SE and CI.
     """
-    first, second, data = _check(ratings, conditions)
+    first, _second, data = _check(ratings, conditions)
     data = data.copy()
     data["effect"] = (data["condition"].astype(str) == first).astype(float)
     rows = [_fit("all raters", data, crossed=True, confidence=confidence)]
@@ -134,11 +153,21 @@ def _fit(name: str, data: pd.DataFrame, *, crossed: bool, confidence: float) -> 
     se = _gls_standard_error(data, variances, float(full.scale))
     half = norm_quantile(0.5 + confidence / 2) * se
     return {
-        "model": name, "effect": "condition", "estimate": estimate, "se": se,
-        "ci_lower": estimate - half, "ci_upper": estimate + half, "chi2": chi2, "df": 1,
-        "p_value": p_value, "p_fdr": np.nan,
-        "var_participant": variances["participant"], "var_rater": variances.get("rater", np.nan),
-        "var_residual": float(full.scale), "loglik": float(full.llf), "n": len(data),
+        "model": name,
+        "effect": "condition",
+        "estimate": estimate,
+        "se": se,
+        "ci_lower": estimate - half,
+        "ci_upper": estimate + half,
+        "chi2": chi2,
+        "df": 1,
+        "p_value": p_value,
+        "p_fdr": np.nan,
+        "var_participant": variances["participant"],
+        "var_rater": variances.get("rater", np.nan),
+        "var_residual": float(full.scale),
+        "loglik": float(full.llf),
+        "n": len(data),
     }
 
 
@@ -182,8 +211,17 @@ def rm_anova(ratings: pd.DataFrame, conditions) -> pd.DataFrame:
     }
     rows = []
     for effect, row in table.iterrows():
-        record = {"effect": effect, "f": row["F Value"], "df1": row["Num DF"], "df2": row["Den DF"], "p_value": row["Pr > F"],
-                  "gg_epsilon": np.nan, "p_gg": np.nan, "mauchly_w": np.nan, "p_mauchly": np.nan}
+        record = {
+            "effect": effect,
+            "f": row["F Value"],
+            "df1": row["Num DF"],
+            "df2": row["Den DF"],
+            "p_value": row["Pr > F"],
+            "gg_epsilon": np.nan,
+            "p_gg": np.nan,
+            "mauchly_w": np.nan,
+            "p_mauchly": np.nan,
+        }
         scores = contrasts.get(effect)
         if scores is not None and scores.shape[1] > 1:
             record.update(_sphericity(scores, row["F Value"], row["Num DF"], row["Den DF"]))
@@ -210,8 +248,10 @@ def _sphericity(scores: np.ndarray, f: float, df1: float, df2: float) -> dict:
     z, freedom = -df * rho * np.log(w), k * (k + 1) / 2 - 1
     first, second = chi2_sf(z, freedom), chi2_sf(z, freedom + 4)
     return {
-        "gg_epsilon": epsilon, "p_gg": float(f_sf(f, df1 * epsilon, df2 * epsilon)),
-        "mauchly_w": w, "p_mauchly": float(first + omega * (second - first)),
+        "gg_epsilon": epsilon,
+        "p_gg": float(f_sf(f, df1 * epsilon, df2 * epsilon)),
+        "mauchly_w": w,
+        "p_mauchly": float(first + omega * (second - first)),
     }
 
 
@@ -231,7 +271,8 @@ def icc(matrix: np.ndarray) -> dict:
     return {
         "icc_a1": float((ms_rows - ms_error) / (ms_rows + (k - 1) * ms_error + k * (ms_cols - ms_error) / n)),
         "icc_c1": float((ms_rows - ms_error) / (ms_rows + (k - 1) * ms_error)),
-        "n": n, "k": k,
+        "n": n,
+        "k": k,
     }
 
 
@@ -254,19 +295,35 @@ def agreement(ratings: pd.DataFrame, conditions, *, retest: pd.DataFrame | None 
     tests = per_iqm_tests(a, b, bootstrap=0, decimals=RATING_DECIMALS)
     for row in tests.itertuples():
         for statistic in ("bias", "sd_diff", "loa_lower", "loa_upper", "p_t", "w", "p_w"):
-            rows.append(("bland_altman", row.iqm, statistic, getattr(row, statistic), row.n, f"{first} - {second}, participants' means"))
+            rows.append(
+                (
+                    "bland_altman",
+                    row.iqm,
+                    statistic,
+                    getattr(row, statistic),
+                    row.n,
+                    f"{first} - {second}, participants' means",
+                )
+            )
     for rater in raters:
         result = icc(np.column_stack([a[rater], b[rater]]))
-        rows += [("icc_conditions", rater, name, result[name], result["n"], f"{first} vs {second}") for name in ("icc_a1", "icc_c1")]
+        rows += [
+            ("icc_conditions", rater, name, result[name], result["n"], f"{first} vs {second}")
+            for name in ("icc_a1", "icc_c1")
+        ]
     retest = _check(retest, conditions)[2] if retest is not None else data
     if "presentation" in retest and (retest["presentation"].astype(int) > 1).any():
-        repeated = retest.pivot_table(index=["rater", "participant", "condition"], columns="presentation", values="rating").dropna()
+        repeated = retest.pivot_table(
+            index=["rater", "participant", "condition"], columns="presentation", values="rating"
+        ).dropna()
         for rater, part in repeated.groupby(level="rater"):
             result = icc(part[[1, 2]].to_numpy())
             rows.append(("test_retest", rater, "icc_a1", result["icc_a1"], result["n"], "presentation 1 vs 2"))
     for condition in (first, second):
         result = icc(wide[condition][raters].to_numpy())
-        rows.append(("inter_rater", "all raters", f"icc_a1_{condition}", result["icc_a1"], result["n"], f"{len(raters)} raters"))
+        rows.append(
+            ("inter_rater", "all raters", f"icc_a1_{condition}", result["icc_a1"], result["n"], f"{len(raters)} raters")
+        )
     return pd.DataFrame(rows, columns=AGREEMENT_COLUMNS)
 
 
@@ -280,11 +337,23 @@ def threshold_decisions(ratings: pd.DataFrame, conditions, *, threshold: float =
     results = []
     for rater, part in means.groupby(level="rater"):
         part = part.droplevel("rater")
-        results.append(decision_table(f"ratings:{threshold:g}:{rater}", part[first].le(threshold).where(part[first].notna()),
-                                      part[second].le(threshold).where(part[second].notna()), (first, second)))
+        results.append(
+            decision_table(
+                f"ratings:{threshold:g}:{rater}",
+                part[first].le(threshold).where(part[first].notna()),
+                part[second].le(threshold).where(part[second].notna()),
+                (first, second),
+            )
+        )
     overall = means.groupby(level="participant").mean()
-    results.append(decision_table(f"ratings:{threshold:g}", overall[first].le(threshold).where(overall[first].notna()),
-                                  overall[second].le(threshold).where(overall[second].notna()), (first, second)))
+    results.append(
+        decision_table(
+            f"ratings:{threshold:g}",
+            overall[first].le(threshold).where(overall[first].notna()),
+            overall[second].le(threshold).where(overall[second].notna()),
+            (first, second),
+        )
+    )
     return tables(results)
 
 
@@ -295,11 +364,15 @@ def artifact_tests(ratings: pd.DataFrame, conditions) -> pd.DataFrame:
     if data.duplicated(["rater", "participant", "condition"]).any():  # every presentation kept: pair the first ones
         data = _first_presentations(data)
     labels = sorted({label for text in data["artifacts"].fillna("") for label in str(text).split(";") if label})
-    ticked = pd.DataFrame({label: data["artifacts"].fillna("").str.split(";").map(lambda ls, lab=label: lab in ls) for label in labels})
+    ticked = pd.DataFrame(
+        {label: data["artifacts"].fillna("").str.split(";").map(lambda ls, lab=label: lab in ls) for label in labels}
+    )
     ticked[["rater", "participant", "condition"]] = data[["rater", "participant", "condition"]].astype(str).to_numpy()
     rows = []
     for label in labels:
-        pairs = ticked.pivot_table(index=["rater", "participant"], columns="condition", values=label, aggfunc="max").dropna()
+        pairs = ticked.pivot_table(
+            index=["rater", "participant"], columns="condition", values=label, aggfunc="max"
+        ).dropna()
         in_a, in_b = pairs[first].astype(bool), pairs[second].astype(bool)
         only_a, only_b = int((in_a & ~in_b).sum()), int((~in_a & in_b).sum())
         p = binomial_two_sided(only_a, only_a + only_b)

@@ -38,7 +38,9 @@ def standardise(values: np.ndarray, *, fit_on: int | None = None, groups=None) -
         rows = _fit_rows(values[members], fit_on)
         sd = rows.std(axis=0, ddof=1)
         if np.any(sd == 0) or len(rows) < 2:
-            raise ParameterError(f"cannot standardise within group {level!r}: an IQM is constant there or it has one row")
+            raise ParameterError(
+                f"cannot standardise within group {level!r}: an IQM is constant there or it has one row"
+            )
         out[members] = (values[members] - rows.mean(axis=0)) / sd
     return out
 
@@ -69,9 +71,13 @@ def pca_reduce(z: np.ndarray, names, *, fit_on: int | None = None, rule="kaiser"
     loadings *= np.sign(loadings[np.abs(loadings).argmax(axis=0), np.arange(k)])
     components = [f"PC{i + 1}" for i in range(k)]
     scores = (z - rows.mean(axis=0)) @ loadings
-    table = pd.DataFrame({
-        "component": [f"PC{i + 1}" for i in range(len(eigenvalues))],
-        "eigenvalue": eigenvalues, "explained": explained, "cumulative": np.cumsum(explained),
-        "kept": np.arange(len(eigenvalues)) < k,
-    })
+    table = pd.DataFrame(
+        {
+            "component": [f"PC{i + 1}" for i in range(len(eigenvalues))],
+            "eigenvalue": eigenvalues,
+            "explained": explained,
+            "cumulative": np.cumsum(explained),
+            "kept": np.arange(len(eigenvalues)) < k,
+        }
+    )
     return scores, pd.DataFrame(loadings, index=list(names), columns=components), table

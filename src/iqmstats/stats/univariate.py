@@ -28,9 +28,33 @@ from .preprocess import CONSTANT_TOLERANCE
 
 #: Column contract of ``per_iqm.tsv`` (README); columns may be added, never renamed.
 PER_IQM_COLUMNS = [
-    "iqm", "n", "mean_a", "mean_b", "bias", "sd_diff", "loa_lower", "loa_upper", "ci_lower", "ci_upper",
-    "ci_lower_boot", "ci_upper_boot", "t", "p_t", "p_t_holm", "p_t_fdr", "p_t_bonferroni",
-    "w", "p_w", "p_w_holm", "p_w_fdr", "p_w_bonferroni", "dz", "dz_ci_lower", "dz_ci_upper", "g_av", "rank_biserial",
+    "iqm",
+    "n",
+    "mean_a",
+    "mean_b",
+    "bias",
+    "sd_diff",
+    "loa_lower",
+    "loa_upper",
+    "ci_lower",
+    "ci_upper",
+    "ci_lower_boot",
+    "ci_upper_boot",
+    "t",
+    "p_t",
+    "p_t_holm",
+    "p_t_fdr",
+    "p_t_bonferroni",
+    "w",
+    "p_w",
+    "p_w_holm",
+    "p_w_fdr",
+    "p_w_bonferroni",
+    "dz",
+    "dz_ci_lower",
+    "dz_ci_upper",
+    "g_av",
+    "rank_biserial",
 ]
 #: Limits of agreement: bias +/- this many SDs of the differences (Bland & Altman 1986).
 LOA_Z = 1.96
@@ -75,9 +99,18 @@ def per_iqm_tests(
     groups: dict[bytes, list[int]] = {}
     for j in range(a.shape[1]):
         groups.setdefault(present[:, j].tobytes(), []).append(j)
-    parts = [_tests(a[present[:, js[0]]][:, js], b[present[:, js[0]]][:, js], [first.columns[j] for j in js],
-                    bootstrap, confidence, seed, decimals)
-             for js in groups.values()]
+    parts = [
+        _tests(
+            a[present[:, js[0]]][:, js],
+            b[present[:, js[0]]][:, js],
+            [first.columns[j] for j in js],
+            bootstrap,
+            confidence,
+            seed,
+            decimals,
+        )
+        for js in groups.values()
+    ]
     result = pd.concat(parts, ignore_index=True).set_index("iqm").loc[list(first.columns)].reset_index()
     for test in ("t", "w"):
         for suffix, method in (("holm", "holm"), ("fdr", "fdr_bh"), ("bonferroni", "bonferroni")):
@@ -85,8 +118,9 @@ def per_iqm_tests(
     return result[PER_IQM_COLUMNS]
 
 
-def _tests(a: np.ndarray, b: np.ndarray, names, bootstrap: int, confidence: float, seed: int,
-           decimals: int | None = None) -> pd.DataFrame:
+def _tests(
+    a: np.ndarray, b: np.ndarray, names, bootstrap: int, confidence: float, seed: int, decimals: int | None = None
+) -> pd.DataFrame:
     """The per-measure table of complete pairs (every column has the same participants)."""
     n = len(a)
     if n < 2:
@@ -110,15 +144,31 @@ def _tests(a: np.ndarray, b: np.ndarray, names, bootstrap: int, confidence: floa
     dz_lower, dz_upper = noncentrality_interval(dz * np.sqrt(n), n - 1, confidence)
     boot = bootstrap_mean_interval(d, bootstrap, confidence, seed) if bootstrap else np.full((2, d.shape[1]), np.nan)
     sd_av = np.sqrt((a.var(axis=0, ddof=1) + b.var(axis=0, ddof=1)) / 2)
-    return pd.DataFrame({
-        "iqm": list(names), "n": n, "mean_a": a.mean(axis=0), "mean_b": b.mean(axis=0),
-        "bias": bias, "sd_diff": sd, "loa_lower": bias - LOA_Z * sd, "loa_upper": bias + LOA_Z * sd,
-        "ci_lower": bias - half, "ci_upper": bias + half, "ci_lower_boot": boot[0], "ci_upper_boot": boot[1],
-        "t": t, "p_t": t_two_sided(t, n - 1), "w": w_plus, "p_w": [wilcoxon_p(ranked[:, j]) for j in range(d.shape[1])],
-        "dz": dz, "dz_ci_lower": dz_lower / np.sqrt(n), "dz_ci_upper": dz_upper / np.sqrt(n),
-        "g_av": bias / sd_av * (1 - 3 / (4 * (n - 1) - 1)) if n > 2 else np.full(len(names), np.nan),
-        "rank_biserial": (w_plus - w_minus) / (w_plus + w_minus),
-    })
+    return pd.DataFrame(
+        {
+            "iqm": list(names),
+            "n": n,
+            "mean_a": a.mean(axis=0),
+            "mean_b": b.mean(axis=0),
+            "bias": bias,
+            "sd_diff": sd,
+            "loa_lower": bias - LOA_Z * sd,
+            "loa_upper": bias + LOA_Z * sd,
+            "ci_lower": bias - half,
+            "ci_upper": bias + half,
+            "ci_lower_boot": boot[0],
+            "ci_upper_boot": boot[1],
+            "t": t,
+            "p_t": t_two_sided(t, n - 1),
+            "w": w_plus,
+            "p_w": [wilcoxon_p(ranked[:, j]) for j in range(d.shape[1])],
+            "dz": dz,
+            "dz_ci_lower": dz_lower / np.sqrt(n),
+            "dz_ci_upper": dz_upper / np.sqrt(n),
+            "g_av": bias / sd_av * (1 - 3 / (4 * (n - 1) - 1)) if n > 2 else np.full(len(names), np.nan),
+            "rank_biserial": (w_plus - w_minus) / (w_plus + w_minus),
+        }
+    )
 
 
 def adjust(p_values: np.ndarray, method: str) -> np.ndarray:

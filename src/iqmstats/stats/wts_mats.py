@@ -79,8 +79,9 @@ def wts_mats(
     sizes = np.array([len(m) for m in members])
     if sizes.min() < 2:
         small = [str(level) for level, size in zip(levels, sizes) if size < 2]
-        raise InsufficientDataError(f"{factor} level(s) {', '.join(small)} have fewer than two participants; "
-                                    "every level needs at least two")
+        raise InsufficientDataError(
+            f"{factor} level(s) {', '.join(small)} have fewer than two participants; every level needs at least two"
+        )
     means = np.concatenate([m.mean(axis=0) for m in members])
     covariances = [np.cov(m, rowvar=False).reshape(t * p, t * p) for m in members]
     wts_valid = bool(sizes.min() > t * p)
@@ -106,8 +107,24 @@ def wts_mats(
         resampled = count / resamples if resamples else np.nan
         df = float(len(basis)) if statistic == "wts" else np.nan
         chi2_p = float(chi2_sf(value, df)) if statistic == "wts" else np.nan
-        rows.append(("wts_mats", design, effect, statistic, float(value), np.nan, df, np.nan, chi2_p,
-                     resampled, resamples, n, p, ""))
+        rows.append(
+            (
+                "wts_mats",
+                design,
+                effect,
+                statistic,
+                float(value),
+                np.nan,
+                df,
+                np.nan,
+                chi2_p,
+                resampled,
+                resamples,
+                n,
+                p,
+                "",
+            )
+        )
     return pd.DataFrame(rows, columns=MULTIVARIATE_COLUMNS)
 
 
@@ -126,10 +143,14 @@ def _quadratic_form(basis, means, covariances, sizes, diagonal_only) -> np.ndarr
     ``means`` is (dims,) or (draws, dims); ``covariances`` a list of (d, d) or (draws, d, d)."""
     total = sizes.sum()
     d = covariances[0].shape[-1]
-    projected = np.zeros(means.shape[:-1] + (len(basis), len(basis)))
+    projected = np.zeros((*means.shape[:-1], len(basis), len(basis)))
     for i, (cov, size) in enumerate(zip(covariances, sizes)):
         block = basis[:, i * d : (i + 1) * d]
-        scaled = total / size * (np.diagonal(cov, axis1=-2, axis2=-1)[..., None, :] * block if diagonal_only else block @ cov)
+        scaled = (
+            total
+            / size
+            * (np.diagonal(cov, axis1=-2, axis2=-1)[..., None, :] * block if diagonal_only else block @ cov)
+        )
         projected = projected + scaled @ block.T
     centre = means @ basis.T
     solved = np.linalg.solve(projected, centre[..., None])[..., 0]
