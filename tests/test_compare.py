@@ -85,7 +85,11 @@ def test_provenance_records_inputs_parameters_and_audit(outputs):
     assert provenance["pairing_audit"]["verdict"] == "aligned"
     assert {"numpy", "pandas", "python", "iqmstats"} <= set(provenance["software"])
     assert provenance["participants_dropped"] == [] and provenance["multivariate_left_out"] == []
-    assert provenance["tables"]["per_iqm.tsv"]["iqm"] == "text"
+    assert provenance["tables"]["per_iqm.tsv"] == {
+        "columns": provenance["tables"]["per_iqm.tsv"]["columns"],
+        "rows": 53,
+    }
+    assert provenance["tables"]["per_iqm.tsv"]["columns"]["iqm"] == "text"
 
 
 def test_the_cli_writes_what_the_api_writes(outputs, tmp_path):

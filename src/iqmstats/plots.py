@@ -41,6 +41,15 @@ def _axes(ax: Axes | None, size=(6.0, 4.0)) -> Axes:
     return ax if ax is not None else Figure(figsize=size, layout="constrained").add_subplot()
 
 
+def _spread(centre, low, high) -> list:
+    """Error-bar lengths below and above an estimate; a bound that rounding (or an edited table)
+    puts on the wrong side of the estimate draws no bar rather than failing."""
+    return [
+        np.clip(np.asarray(centre) - np.asarray(low), 0, None),
+        np.clip(np.asarray(high) - np.asarray(centre), 0, None),
+    ]
+
+
 def _label(iqm: str) -> str:
     unit = catalogue.IQMS[iqm].unit if iqm in catalogue.IQMS else ""
     return f"{iqm} ({unit})" if unit else iqm
@@ -114,7 +123,7 @@ def forest(per_iqm: pd.DataFrame, *, ax: Axes | None = None) -> Axes:
     ax.errorbar(
         rows["dz"],
         y,
-        xerr=[rows["dz"] - rows["dz_ci_lower"], rows["dz_ci_upper"] - rows["dz"]],
+        xerr=_spread(rows["dz"], rows["dz_ci_lower"], rows["dz_ci_upper"]),
         fmt="o",
         color=OKABE_ITO["blue"],
         ecolor=OKABE_ITO["sky"],
@@ -151,7 +160,7 @@ def equivalence(table: pd.DataFrame, *, ax: Axes | None = None) -> Axes:
             ax.errorbar(
                 part["centre"],
                 y[chosen],
-                xerr=[part["centre"] - part["low"], part["high"] - part["centre"]],
+                xerr=_spread(part["centre"], part["low"], part["high"]),
                 fmt="o",
                 color=colour,
                 markersize=4,
@@ -233,12 +242,12 @@ def power_curves(power: pd.DataFrame, *, target: float = 0.8, tests=None, ax: Ax
             line = rows[rows["test"] == test].sort_values("n")
             if line.empty:
                 continue
-            below = (line["power"] - line["ci_lower"]).clip(lower=0)  # rounding puts a Wilson bound a hair
-            above = (line["ci_upper"] - line["power"]).clip(lower=0)  # inside the estimate at power 0 or 1
             ax.errorbar(
                 line["n"],
                 line["power"],
-                yerr=[below, above],
+                yerr=_spread(
+                    line["power"], line["ci_lower"], line["ci_upper"]
+                ),  # Wilson bounds round inside at 0 and 1
                 color=_CYCLE[j % len(_CYCLE)],
                 linestyle=styles[k % len(styles)],
                 marker="o",

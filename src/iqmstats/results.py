@@ -51,11 +51,18 @@ def _column_types(frame: pd.DataFrame) -> dict[str, str]:
     return types
 
 
-def read_typed_table(path: Path, types: dict[str, str]) -> pd.DataFrame:
-    """A TSV written by :func:`write_tables`, its columns converted to the types recorded."""
+def read_typed_table(path: Path, types: dict[str, str], rows: int | None = None) -> pd.DataFrame:
+    """A TSV written by :meth:`_Result.write`, its columns converted to the types recorded (and
+    as many rows as recorded: a truncated file is refused)."""
+    from .io.records import MAGNITUDE_LIMIT
     from .io.tables import read_plain_table
 
     frame = read_plain_table(path)
+    if rows is not None and len(frame) != rows:
+        raise InputError(
+            f"{path}: {len(frame)} rows where provenance.json records {rows}: truncated or edited? "
+            "Re-run the analysis that wrote it"
+        )
     unknown = [c for c in frame.columns if c not in types]
     if unknown or len(frame.columns) != len(types):
         raise InputError(f"{path}: its columns differ from those provenance.json records; was it edited?")
@@ -76,6 +83,12 @@ def read_typed_table(path: Path, types: dict[str, str]) -> pd.DataFrame:
                 f"{path}: column {column!r} should hold numbers; it holds e.g. {first!r}. Was the file "
                 "truncated or edited? Re-run the analysis that wrote it."
             ) from None
+        huge = frame[column].abs() > MAGNITUDE_LIMIT
+        if huge.any():
+            raise InputError(
+                f"{path}: column {column!r} holds {frame[column][huge].iloc[0]:.3g}, beyond "
+                f"{MAGNITUDE_LIMIT:g} in magnitude: not a number iqmstats writes. Was the file edited?"
+            )
         if kind == "integer" and not missing.any():
             frame[column] = frame[column].astype(int)
     return frame
@@ -85,7 +98,11 @@ def read_typed_table(path: Path, types: dict[str, str]) -> pd.DataFrame:
 class _Result:
     """Tables (fields named in ``FILES``) and provenance; writing and reading them."""
 
+    JOB: ClassVar[str] = ""
     FILES: ClassVar[dict[str, str]] = {}  # field name -> file name
+    #: Provenance entries (and parameters) the summary and the report read: checked when read back.
+    REQUIRED: ClassVar[tuple[str, ...]] = ("parameters",)
+    PARAMETERS: ClassVar[tuple[str, ...]] = ()
 
     provenance: dict
 
@@ -105,7 +122,7 @@ class _Result:
             check_writable(path, overwrite=overwrite)
         for name, frame in tables.items():
             write_tsv(frame, folder / name, overwrite=overwrite)
-        types = {name: _column_types(frame) for name, frame in tables.items()}
+        types = {name: {"columns": _column_types(frame), "rows": len(frame)} for name, frame in tables.items()}
         write_json({**self.provenance, "tables": types}, folder / "provenance.json", overwrite=overwrite)
         return paths
 
@@ -124,13 +141,35 @@ class _Result:
                 f"{folder / 'provenance.json'}: not the provenance iqmstats {cls.JOB} writes "
                 "(damaged, or written by an older iqmstats); re-run the analysis"
             ) from None
+        cls._check_provenance(folder / "provenance.json", provenance)
         values = {}
         for name, file in cls.FILES.items():
             if file in types and (folder / file).exists():
-                values[name] = read_typed_table(folder / file, types[file])
+                values[name] = read_typed_table(folder / file, types[file]["columns"], types[file]["rows"])
             elif file in types:
                 raise InputError(f"{folder / file}: missing, though provenance.json lists it")
-        return cls(provenance=provenance, **values)
+        result = cls(provenance=provenance, **values)
+        result._check_read(folder)
+        return result
+
+    def _check_read(self, folder: Path) -> None:
+        """Tables read back must fit together (a result of another kind checks nothing more)."""
+
+    @classmethod
+    def _check_provenance(cls, path: Path, provenance: dict) -> None:
+        parameters = provenance.get("parameters")
+        absent = [key for key in cls.REQUIRED if key not in provenance]
+        absent += [
+            f"parameters.{key}" for key in cls.PARAMETERS if not isinstance(parameters, dict) or key not in parameters
+        ]
+        conditions = parameters.get("conditions") if isinstance(parameters, dict) else None
+        if "conditions" in cls.PARAMETERS and not (isinstance(conditions, list) and len(conditions) >= 2):
+            absent.append("parameters.conditions (two or more)")
+        if absent:
+            raise InputError(
+                f"{path}: lacks {', '.join(absent)}: not the provenance iqmstats {cls.JOB} writes "
+                "(edited, or written by another version); re-run the analysis"
+            )
 
     def write_report(self, path, *, overwrite: bool = False, figures: bool = True, form=None) -> Path:
         """Write the HTML report of this result to ``path`` (and its figures as PNGs into a
@@ -155,6 +194,34 @@ class Comparison(_Result):
     """
 
     JOB = "compare"
+    REQUIRED = (
+        "parameters",
+        "pairing_audit",
+        "n_participants",
+        "n_iqms_analysed",
+        "n_multivariate",
+        "notes",
+        "participants_dropped",
+        "multivariate_left_out",
+    )
+    PARAMETERS = (
+        "conditions",
+        "differences",
+        "participant",
+        "repeats",
+        "max_missing_share",
+        "max_identical_share",
+        "reduce",
+        "pca_rule",
+        "fit_on",
+        "between",
+        "permutations",
+        "bootstrap",
+        "seed",
+        "margin",
+        "alpha",
+        "iqr_k",
+    )
     FILES: ClassVar[dict[str, str]] = {
         "paired": "paired_iqms.tsv",
         "excluded": "excluded_iqms.tsv",
@@ -181,6 +248,18 @@ class Comparison(_Result):
     def conditions(self) -> list[str]:
         return self.provenance["parameters"]["conditions"]
 
+    def _check_read(self, folder: Path) -> None:
+        """Every participant of the paired table under every condition, once."""
+        paired = self.paired
+        counts = paired.groupby("participant")["condition"].agg(lambda c: tuple(sorted(c)))
+        expected = tuple(sorted(self.conditions))
+        broken = counts[counts != expected]
+        if len(broken):
+            raise InputError(
+                f"{folder / self.FILES['paired']}: participant {broken.index[0]} has the conditions "
+                f"{', '.join(broken.iloc[0])} instead of {', '.join(expected)}: was the file edited? Re-run"
+            )
+
     @property
     def audit(self) -> dict:
         return self.provenance["pairing_audit"]
@@ -199,6 +278,8 @@ class RatingsResult(_Result):
     threshold's ``decisions``/``decision_flips`` in the schema of ``compare``."""
 
     JOB = "ratings"
+    REQUIRED = ("parameters", "n_ratings", "n_participants", "n_raters", "rating_decimals", "notes")
+    PARAMETERS = ("conditions", "effects", "threshold", "repeats")
     FILES: ClassVar[dict[str, str]] = {
         "models": "ratings_models.tsv",
         "tidy": "ratings_tidy.tsv",
@@ -233,6 +314,7 @@ class PowerResult(_Result):
     no effect) and ``smallest_n`` reaching the target power."""
 
     JOB = "power"
+    PARAMETERS = ("target", "multiplicative", "simulations")
     FILES: ClassVar[dict[str, str]] = {"power": "power.tsv", "smallest_n": "power_summary.tsv"}
 
     power: pd.DataFrame = None

@@ -213,6 +213,7 @@ def _compare(
         drop_unpaired=drop_unpaired,
         dropped=selection.dropped,
     )
+    _refuse_empty_conditions(paired)
     prepared = prepare_iqms(
         paired,
         modality=table.modality,
@@ -224,6 +225,14 @@ def _compare(
         pca_rule=pca_rule,
         standardise_within=standardise_within,
     )
+    if not prepared.paired.iqms:
+        counts = prepared.excluded["reason"].value_counts()
+        examples = "; ".join(f"{row.iqm}: {row.detail}" for row in prepared.excluded.head(3).itertuples())
+        raise InsufficientDataError(
+            f"no measure is left to test: all {len(prepared.excluded)} were excluded ("
+            + ", ".join(f"{n} {reason}" for reason, n in counts.items())
+            + f"; e.g. {examples}). Were the right columns named as measures?"
+        )
     audit = audit_pairing(_audit_values(prepared.kept), seed=seed)
     with one_blas_thread():
         per_iqm = _per_measure(prepared.paired, bootstrap, seed)
@@ -289,6 +298,18 @@ def _compare(
     )
 
 
+def _refuse_empty_conditions(paired) -> None:
+    """A condition whose images hold no value of any measure is not a condition to compare."""
+    for j, condition in enumerate(paired.conditions):
+        if np.isnan(paired.values[:, j, :]).all():
+            others = [c for c in paired.conditions if c != condition]
+            raise InsufficientDataError(
+                f"condition {condition!r}: none of its {paired.n} images has a value of any measure; "
+                "compare the others with {0}",
+                Param("conditions", others),
+            )
+
+
 def _audit_values(kept):
     """What the pairing audit compares: every participant on the measures no one lacks (more
     participants make a sharper audit than a few more measures), else the complete cases."""
@@ -321,7 +342,13 @@ def _per_measure(paired, bootstrap, seed) -> pd.DataFrame:
 def _multivariate(prepared, between, permutations, seed, reduce) -> pd.DataFrame:
     """Every multivariate test on the participants with every measure; a test the data cannot
     support is a 'not testable' row saying why and what would make it testable."""
-    from ..stats.multivariate import between_manova, not_testable, preregistered_manova, repeated_measures
+    from ..stats.multivariate import (
+        TooFewForMeasures,
+        between_manova,
+        not_testable,
+        preregistered_manova,
+        repeated_measures,
+    )
     from ..stats.wts_mats import wts_mats
 
     data = prepared.complete
@@ -382,8 +409,10 @@ def _multivariate(prepared, between, permutations, seed, reduce) -> pd.DataFrame
             continue
         try:
             rows.append(run())
-        except InsufficientDataError as exc:
+        except TooFewForMeasures as exc:
             rows.append(not_testable(test, design, effect_name, statistic, n=n, p=p, reason=f"{exc}; {fix}"))
+        except InsufficientDataError as exc:
+            rows.append(not_testable(test, design, effect_name, statistic, n=n, p=p, reason=str(exc)))
     return pd.concat(rows, ignore_index=True)
 
 

@@ -141,13 +141,15 @@ def _pair_findings(root: Path, files, images, key: BlindingKey) -> list[tuple[st
     """Checks that need to know whose images are whose."""
     row_of = key.row_finder()
     findings, sidecars, owner = [], [], {}
-    blinded = set()
+    blinded, unknown = set(), set()
     for rel in files:
         entities = parse_bids_name(rel.rpartition("/")[2])
         row = row_of(entities["subject"]) if entities else None
         if entities:
             blinded.add(entities["subject"])
         if row is None:
+            if entities:
+                unknown.add(entities["subject"])
             continue
         owner[rel] = key.entries.iloc[row]
         if rel.endswith(".json"):
@@ -160,6 +162,11 @@ def _pair_findings(root: Path, files, images, key: BlindingKey) -> list[tuple[st
         raise BlindingError(
             f"{root}: none of its blinded ids ({ids}, ...) is in the key, whose ids are such as "
             f"{', '.join(key.entries['blinded_id'].head(3))}: this key is not this dataset's"
+        )
+    if unknown:
+        raise BlindingError(
+            f"{root}: {len(unknown)} of its {len(blinded)} blinded ids are not in the key (e.g. "
+            f"{', '.join(sorted(unknown)[:3])}): is this the key of this dataset?"
         )
     for field in identifying_fields(sidecars):
         findings.append(("identifying sidecar field", field, "same within each participant, different between them"))

@@ -20,6 +20,7 @@ from __future__ import annotations
 import json
 import os
 import random
+import shutil
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
@@ -58,6 +59,14 @@ def find_images(sources, conditions, *, condition_entity: str | None = None) -> 
     for source in sources:
         if not source.is_dir():
             raise BlindingError(f"{source}: not a folder (a BIDS dataset is expected)")
+    resolved = [source.resolve() for source in sources]
+    for i, source in enumerate(resolved):
+        for j, other in enumerate(resolved):
+            if i != j and (source == other or source.is_relative_to(other)):
+                raise BlindingError(
+                    f"{sources[i]} and {sources[j]} are the same dataset (or one lies inside the other): "
+                    "give one dataset per condition, each in its own folder"
+                )
     if condition_entity is None:
         if len(sources) != len(conditions):
             raise ParameterError(
@@ -79,7 +88,21 @@ def find_images(sources, conditions, *, condition_entity: str | None = None) -> 
             )
     if not images:
         raise BlindingError(f"no NIfTI images under sub-*/ in {', '.join(map(str, sources))}")
+    found = {img.condition for img in images}
+    for k, condition in enumerate(conditions):
+        if condition not in found:
+            where = sources[k] if condition_entity is None else f"{sources[0]} ({condition_entity}-{condition})"
+            raise BlindingError(f"no image of condition {condition!r} in {where}: every condition needs its images")
     return images
+
+
+def unpaired_participants(images: list[SourceImage], conditions) -> dict[str, list[str]]:
+    """Participants with images under some conditions only (often a failed defacing upstream):
+    participant -> the conditions they have."""
+    have: dict[str, set] = {}
+    for img in images:
+        have.setdefault(img.participant, set()).add(img.condition)
+    return {p: sorted(c, key=list(conditions).index) for p, c in sorted(have.items()) if len(c) < len(conditions)}
 
 
 def _images_of(source: Path, *, condition: str | None = None, entity: str | None = None):
@@ -151,6 +174,14 @@ def blind_datasets(
         raise ParameterError(f"conditions must be distinct names, got {', '.join(conditions) or 'none'}")
     if key_path.resolve().is_relative_to(out.resolve()):
         raise OutputError(f"{key_path}: the key must not lie inside the blinded dataset {out}")
+    for source in sources:
+        if out.resolve().is_relative_to(Path(source).resolve()) or Path(source).resolve().is_relative_to(out.resolve()):
+            raise OutputError(
+                f"{out}: the blinded dataset must not lie inside a source dataset ({source}) or contain "
+                "one; choose a folder outside the sources"
+            )
+        if key_path.resolve().is_relative_to(Path(source).resolve()):
+            raise OutputError(f"{key_path}: the key must not lie inside a source dataset ({source})")
     check_writable(key_path)
     if out.exists() and any(out.iterdir()):
         raise OutputError(f"{out} exists and is not empty; choose a new folder for the blinded dataset")
@@ -158,6 +189,9 @@ def blind_datasets(
     images = find_images(sources, conditions, condition_entity=condition_entity)
     entries = assign_ids(images, repeat=repeat, seed=seed)
     sidecars = {img.path: _read_sidecar(img.path) for img in images}
+    if link == "copy":
+        for img in images:  # every image must be rewritable before anything is written
+            _check_image(img.path)
     auto = identifying_fields([(img.participant, sidecars[img.path]) for img in images])
     removed = sorted(set(scrub_fields) | set(auto))
     key = BlindingKey(
@@ -178,11 +212,32 @@ def blind_datasets(
             "sidecar_fields_removed": removed,
             "sidecar_fields_found_identifying": auto,
             "header_fields_emptied": [*HEADER_TEXT_FIELDS, "extensions"] if link == "copy" else [],
+            "unpaired_participants": unpaired_participants(images, conditions),
         },
     )
+    out_existed = out.exists()
     write_bytes(orjson.dumps(key.to_document(), option=orjson.OPT_INDENT_2), key_path, mode=0o600)
-    _write_dataset(out, entries, images, sidecars, removed, link, version)
+    try:
+        _write_dataset(out, entries, images, sidecars, removed, link, version)
+    except BaseException:  # a failed run leaves nothing of its own behind (and never touches what was there)
+        key_path.unlink(missing_ok=True)
+        if out_existed:
+            for child in out.iterdir():
+                shutil.rmtree(child) if child.is_dir() and not child.is_symlink() else child.unlink()
+        else:
+            shutil.rmtree(out, ignore_errors=True)
+        raise
     return key
+
+
+def _check_image(path: Path) -> None:
+    """Refuse an image nibabel cannot read (before anything is written)."""
+    import nibabel as nib
+
+    try:
+        nib.load(path).header  # noqa: B018 - reading the header is the check
+    except Exception as exc:  # nibabel raises many types for damaged or unusual files
+        raise BlindingError(f"{path}: not a readable NIfTI image ({exc}); fix or remove it before blinding") from None
 
 
 def _read_sidecar(image: Path) -> dict:
@@ -190,9 +245,12 @@ def _read_sidecar(image: Path) -> dict:
     if not sidecar.exists():
         return {}
     try:
-        return json.loads(sidecar.read_text(encoding="utf-8"))
-    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
-        raise BlindingError(f"{sidecar}: not valid JSON ({exc}); fix it before blinding") from None
+        document = json.loads(sidecar.read_text(encoding="utf-8"))
+    except (json.JSONDecodeError, UnicodeDecodeError, RecursionError) as exc:
+        raise BlindingError(f"{sidecar}: not valid JSON ({type(exc).__name__}); fix it before blinding") from None
+    if not isinstance(document, dict):
+        raise BlindingError(f"{sidecar}: a BIDS sidecar holds a JSON object, not a {type(document).__name__}")
+    return document
 
 
 def _write_dataset(out: Path, entries, images, sidecars, removed, link, version) -> None:

@@ -19,7 +19,7 @@ from collections.abc import Mapping
 
 from .. import __version__
 from ..errors import IqmstatsError
-from . import blinding, compare, demo, plan, power, ratings, read, report
+from . import blinding, compare, demo, examples, plan, power, ratings, read, report
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -68,7 +68,7 @@ def build_parser() -> Parser:
     parser.add_argument("--version", action="version", version=f"iqmstats {__version__}")
     parser.add_argument("--debug", action="store_true", help="show tracebacks instead of one-line errors")
     commands = parser.add_subparsers(title="commands", required=True, metavar="COMMAND")
-    for family in (read, blinding, compare, ratings, power, report, plan, demo):
+    for family in (read, blinding, compare, ratings, power, report, plan, demo, examples):
         family.register(commands)
     parser.commands = commands.choices
     for command in commands.choices.values():

@@ -122,6 +122,14 @@ def _run_blind(args) -> int:
         f"{', '.join(key.metadata['conditions'])} ({shown_twice} shown twice) into {args.out}"
     )
     print(f"key: {args.key} (permissions 0600; keep it away from the raters)")
+    unpaired = key.metadata["unpaired_participants"]
+    if unpaired:
+        shown = ", ".join(f"{p} ({' and '.join(c)} only)" for p, c in list(unpaired.items())[:5])
+        print(
+            f"iqmstats: warning: {len(unpaired)} participant(s) have images under some conditions only (often a "
+            f"step that failed upstream, e.g. defacing): {shown}{', ...' if len(unpaired) > 5 else ''}",
+            file=sys.stderr,
+        )
     if key.metadata["sidecar_fields_found_identifying"]:
         print(
             f"also removed, found identifying in these data: {', '.join(key.metadata['sidecar_fields_found_identifying'])}"

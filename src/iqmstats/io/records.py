@@ -26,6 +26,8 @@ from .. import catalogue
 from ..errors import InputError
 
 _NUMBERS = frozenset({float, int})
+#: No IQM comes near this magnitude; a larger value is corrupted (and its square would overflow).
+MAGNITUDE_LIMIT = 1e100
 NOT_MRIQC = "not an MRIQC record (no 'provenance'/'bids_meta': a raw BIDS sidecar?)"
 
 
@@ -97,15 +99,19 @@ def _split_keys(keys: tuple[str, ...]) -> tuple[tuple[str, ...], tuple[str, ...]
 
 def value_problem(names, values) -> str | None:
     """Why a record's IQM values are not all finite numbers (None when they are)."""
-    if _NUMBERS.issuperset(map(type, values)) and math.isfinite(sum(values)):
+    if (
+        _NUMBERS.issuperset(map(type, values))
+        and math.isfinite(sum(values))
+        and max(map(abs, values), default=0) <= MAGNITUDE_LIMIT
+    ):
         return None  # the common case, checked at C speed; NaN and inf propagate through the sum
     for name, value in zip(names, values):
         kind = type(value)
-        if kind is float:
-            if value - value != 0.0:  # NaN or +/-inf (only the lenient parser lets them through)
+        if kind in _NUMBERS:
+            if kind is float and value - value != 0.0:  # NaN or +/-inf (only the lenient parser lets them through)
                 return f"IQM {name!r} is {value} (not a finite number)"
-            continue
-        if kind is int:
+            if abs(value) > MAGNITUDE_LIMIT:
+                return f"IQM {name!r} is {value:.3g}, beyond {MAGNITUDE_LIMIT:g} in magnitude: no IQM is that large"
             continue
         if kind is list:
             return (

@@ -37,7 +37,7 @@ from .. import catalogue
 from ..errors import InputError, Param, ParameterError, did_you_mean, literal
 from .bids import parse_bids_name
 from .iqmtable import IQMTable, build_table
-from .records import handle_invalid
+from .records import MAGNITUDE_LIMIT, handle_invalid
 
 #: Cells of a table that mean "no value" (BIDS writes ``n/a``).
 MISSING_TOKENS = frozenset({"", "n/a", "N/A", "NA", "NaN", "nan"})
@@ -137,6 +137,8 @@ def table_from_frame(
 def as_text(column: pd.Series) -> pd.Series:
     """A column as strings: whole numbers without '.0', missing values as empty strings."""
     if pd.api.types.is_bool_dtype(column) or not pd.api.types.is_numeric_dtype(column):
+        if column.map(type).eq(str).all():  # already text (every table read from a file)
+            return column.astype(object)
         return column.map(lambda v: "" if v is None or (isinstance(v, float) and np.isnan(v)) else str(v))
     values = column.to_numpy(dtype=float)
     whole = np.isfinite(values) & (values == np.round(values))
@@ -216,15 +218,23 @@ def _numeric_block(frame: pd.DataFrame):
             numbers = series.to_numpy(dtype=float)
             absent = np.isnan(numbers)
         else:
-            text = series.map(
-                lambda v: "" if v is None or (isinstance(v, float) and np.isnan(v)) else str(v)
-            ).str.strip()
-            absent = text.isin(MISSING_TOKENS).to_numpy()
-            numbers = pd.to_numeric(text.where(~absent), errors="coerce").to_numpy(dtype=float)
-        for i in np.flatnonzero(~absent & ~np.isfinite(numbers)):
+            numbers = pd.to_numeric(series, errors="coerce").to_numpy(dtype=float, copy=True)  # fast for the numbers...
+            absent = np.zeros(len(numbers), dtype=bool)
+            unread = np.flatnonzero(np.isnan(numbers))
+            if len(unread):  # ...and the rest looked at one by one: a missing-value token, or padded text
+                text = series.iloc[unread].map(
+                    lambda v: "" if v is None or (isinstance(v, float) and np.isnan(v)) else str(v)
+                )
+                text = text.str.strip()
+                absent[unread] = text.isin(MISSING_TOKENS).to_numpy()
+                numbers[unread] = pd.to_numeric(text.where(~text.isin(MISSING_TOKENS)), errors="coerce").to_numpy(float)
+        with np.errstate(invalid="ignore"):
+            huge = np.abs(numbers) > MAGNITUDE_LIMIT
+        for i in np.flatnonzero(~absent & (~np.isfinite(numbers) | huge)):
             shown = repr(series.iloc[i]) if len(repr(series.iloc[i])) < 40 else repr(series.iloc[i])[:37] + "..."
             kind = "IQM" if column in catalogue.IQMS else "measure"
-            invalid.setdefault(int(i), f"{kind} {column!r} is {shown}, not a finite number")
+            problem = f"beyond {MAGNITUDE_LIMIT:g} in magnitude" if np.isfinite(numbers[i]) else "not a finite number"
+            invalid.setdefault(int(i), f"{kind} {column!r} is {shown}, {problem}")
         values[:, j] = np.where(absent, np.nan, numbers)
         missing[column] = int(absent.sum())
     return values, missing, invalid

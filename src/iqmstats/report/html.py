@@ -12,6 +12,7 @@ from __future__ import annotations
 import base64
 import io
 import json
+import warnings
 from pathlib import Path
 
 from .. import __version__
@@ -138,7 +139,9 @@ def _text(value) -> str:
 
 def _png(figure) -> bytes:
     buffer = io.BytesIO()
-    figure.savefig(buffer, format="png", dpi=_FIGURE_DPI)
+    with warnings.catch_warnings():  # extreme values can squeeze the axes; the figure still renders, unannotated
+        warnings.filterwarnings("ignore", message="constrained_layout not applied", category=UserWarning)
+        figure.savefig(buffer, format="png", dpi=_FIGURE_DPI)
     return buffer.getvalue()
 
 

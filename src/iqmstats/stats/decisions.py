@@ -48,57 +48,73 @@ KEPT_VALUES = frozenset(
 )
 
 
-def decision_table(rule: str, excluded_a: pd.Series, excluded_b: pd.Series, conditions) -> tuple[tuple, pd.DataFrame]:
-    """The ``decisions.tsv`` row of one rule and its flips, from booleans per participant (NaN:
-    no decision; such participants are left out of ``n``)."""
-    both = excluded_a.notna() & excluded_b.notna()
-    a, b = excluded_a[both].astype(bool), excluded_b[both].astype(bool)
-    only_a, only_b = a & ~b, ~a & b
-    flips = pd.DataFrame(
+def decisions(rules, excluded_a, excluded_b, participants, conditions) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """``decisions.tsv`` and ``decision_flips.tsv`` of several rules at once: ``excluded_a`` and
+    ``excluded_b`` are participants x rules arrays (1 excluded, 0 kept, NaN no decision; a
+    participant without a decision under both conditions is left out of that rule's ``n``)."""
+    a, b = np.asarray(excluded_a, dtype=float), np.asarray(excluded_b, dtype=float)
+    both = ~(np.isnan(a) | np.isnan(b))
+    in_a, in_b = (a == 1) & both, (b == 1) & both
+    only_a, only_b = in_a & ~in_b, in_b & ~in_a
+    counts_a, counts_b = only_a.sum(axis=0), only_b.sum(axis=0)
+    table = pd.DataFrame(
         {
-            "rule": rule,
-            "participant": list(a.index[only_a]) + list(b.index[only_b]),
-            "excluded_under": [conditions[0]] * int(only_a.sum()) + [conditions[1]] * int(only_b.sum()),
+            "rule": list(rules),
+            "n": both.sum(axis=0),
+            "excluded_a": in_a.sum(axis=0),
+            "excluded_b": in_b.sum(axis=0),
+            "flips_a_only": counts_a,
+            "flips_b_only": counts_b,
+            "p_mcnemar_exact": [binomial_two_sided(int(x), int(x + y)) for x, y in zip(counts_a, counts_b)],
         }
     )
-    flips = flips.sort_values("participant", kind="stable", ignore_index=True)
-    count_a, count_b = int(only_a.sum()), int(only_b.sum())
-    row = (
-        rule,
-        int(both.sum()),
-        int(a.sum()),
-        int(b.sum()),
-        count_a,
-        count_b,
-        binomial_two_sided(count_a, count_a + count_b),
+    people = np.asarray(participants, dtype=object)
+    parts = [(rule, people[only_a[:, j]], conditions[0]) for j, rule in enumerate(rules)]
+    parts += [(rule, people[only_b[:, j]], conditions[1]) for j, rule in enumerate(rules)]
+    flips = pd.DataFrame(
+        [(rule, person, condition) for rule, persons, condition in parts for person in persons], columns=FLIP_COLUMNS
     )
-    return row, flips[FLIP_COLUMNS]
+    order = {rule: k for k, rule in enumerate(rules)}
+    flips = flips.assign(_rule=flips["rule"].map(order)).sort_values(["_rule", "participant"], kind="stable")
+    return table, flips.drop(columns="_rule").reset_index(drop=True)
 
 
-def tables(results: list[tuple[tuple, pd.DataFrame]]) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """``decisions.tsv`` and ``decision_flips.tsv`` from (row, flips) pairs."""
-    rows = pd.DataFrame([row for row, _ in results], columns=DECISION_COLUMNS)
-    flips = [f for _, f in results if len(f)]
-    return rows, (pd.concat(flips, ignore_index=True) if flips else pd.DataFrame(columns=FLIP_COLUMNS))
+def decision_table(
+    rule: str, excluded_a: pd.Series, excluded_b: pd.Series, conditions
+) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """:func:`decisions` of one rule, from Series of booleans indexed by participant (NaN: no decision)."""
+    return decisions(
+        [rule],
+        excluded_a.to_numpy(dtype=float)[:, None],
+        excluded_b.to_numpy(dtype=float)[:, None],
+        excluded_a.index,
+        conditions,
+    )
+
+
+def tables(results: list[tuple[pd.DataFrame, pd.DataFrame]]) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """One ``decisions.tsv`` and one ``decision_flips.tsv`` from several (decisions, flips) pairs."""
+    return (
+        pd.concat([table for table, _ in results], ignore_index=True),
+        pd.concat([flips for _, flips in results], ignore_index=True),
+    )
 
 
 def iqr_decisions(first: pd.DataFrame, second: pd.DataFrame, conditions, *, k: float = 1.5):
     """The IQR rule per measure and over any measure (see the module docstring): participants x
     measures tables of the two conditions (NaN where missing) -> (decisions, flips)."""
-    results, any_a, any_b = [], pd.Series(False, index=first.index), pd.Series(False, index=first.index)
-    for name in first.columns:
-        reference = first[name].dropna().to_numpy()
-        q1, q3 = np.quantile(reference, [0.25, 0.75])
-        low, high = q1 - k * (q3 - q1), q3 + k * (q3 - q1)
-        outlier = [
-            column.where(column.isna(), (column < low) | (column > high)) for column in (first[name], second[name])
-        ]
-        results.append(decision_table(f"iqr:{name}", outlier[0], outlier[1], conditions))
-        any_a |= outlier[0].fillna(False).astype(bool)
-        any_b |= outlier[1].fillna(False).astype(bool)
-    if len(first.columns) > 1:
-        results.append(decision_table("iqr:any", any_a, any_b, conditions))
-    return tables(results)
+    a, b = first.to_numpy(dtype=float), second.to_numpy(dtype=float)
+    q1, q3 = np.nanquantile(a, [0.25, 0.75], axis=0)
+    low, high = q1 - k * (q3 - q1), q3 + k * (q3 - q1)
+    with np.errstate(invalid="ignore"):
+        out_a = np.where(np.isnan(a), np.nan, (a < low) | (a > high))
+        out_b = np.where(np.isnan(b), np.nan, (b < low) | (b > high))
+    rules = [f"iqr:{name}" for name in first.columns]
+    if len(rules) > 1:  # an outlier on any measure; a missing value never flags
+        rules.append("iqr:any")
+        out_a = np.column_stack([out_a, np.nansum(out_a, axis=1) > 0])
+        out_b = np.column_stack([out_b, np.nansum(out_b, axis=1) > 0])
+    return decisions(rules, out_a, out_b, first.index, conditions)
 
 
 def decision_values(column: pd.Series, name: str, excluded=None) -> pd.Series:

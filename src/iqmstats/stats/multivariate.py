@@ -274,9 +274,13 @@ def _names(values) -> list[str] | None:
     return list(values.columns) if isinstance(values, pd.DataFrame) else None
 
 
+class TooFewForMeasures(InsufficientDataError):
+    """Too few participants for the number of measures: fewer measures (or components) would do."""
+
+
 def _check_shape(n: int, p: int, *, needed: int, what: str) -> None:
     if n < needed:
-        raise InsufficientDataError(f"{n} {what} for {p} measures; this test needs at least {needed} {what}")
+        raise TooFewForMeasures(f"{n} {what} for {p} measures; this test needs at least {needed} {what}")
 
 
 def _column_scale(x: np.ndarray) -> np.ndarray:

@@ -270,7 +270,10 @@ def _left_out(analysed: PairedIQMs) -> pd.DataFrame:
 def _independent(complete: PairedIQMs) -> tuple[list[str], list[tuple[str, str, str]]]:
     """Measures kept after the rank checks on the pooled values and the differences (skipped
     when the shape alone forces a dependency: the multivariate tests then refuse with the reason)."""
-    kept, excluded = list(complete.iqms), []
+    kept: list[str] = list(complete.iqms)
+    excluded: list[tuple[str, str, str]] = []
+    if not kept or complete.n == 0:
+        return kept, excluded
     values = complete.values
     first = complete.conditions[0]
     checks: list[tuple[str, Callable]] = [

@@ -66,7 +66,15 @@ def _check(ratings: pd.DataFrame, conditions) -> tuple[str, str, pd.DataFrame]:
             raise ParameterError(
                 f"condition {name!r} is not among the ratings' conditions ({', '.join(sorted(present))})"
             )
-    return first, second, ratings[ratings["condition"].astype(str).isin([first, second])]
+    chosen = ratings[ratings["condition"].astype(str).isin([first, second])]
+    conditions_rated = chosen.groupby("rater")["condition"].nunique()
+    partial = conditions_rated.index[conditions_rated < 2].tolist()
+    if partial:
+        raise InsufficientDataError(
+            f"rater(s) {', '.join(map(repr, partial[:5]))} rated images of one condition only; every rater must rate both "
+            "(a misspelt rater name starts a new rater: check the rater column)"
+        )
+    return first, second, chosen
 
 
 def _first_presentations(ratings: pd.DataFrame) -> pd.DataFrame:
@@ -135,8 +143,11 @@ def likelihood_ratio_test(data: pd.DataFrame, *, crossed: bool, name: str = "the
         options = dict(groups="participant")
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")  # convergence chatter; the likelihoods are checked below
-        full = smf.mixedlm("rating ~ effect", data, **options).fit(reml=False)
-        null = smf.mixedlm("rating ~ 1", data, **options).fit(reml=False)
+        try:
+            full = smf.mixedlm("rating ~ effect", data, **options).fit(reml=False)
+            null = smf.mixedlm("rating ~ 1", data, **options).fit(reml=False)
+        except (np.linalg.LinAlgError, ValueError) as exc:  # too few ratings per participant or condition
+            raise InsufficientDataError(f"the mixed model for {name} cannot be fitted: {exc}") from None
     if not (np.isfinite(full.llf) and np.isfinite(null.llf)):
         raise InsufficientDataError(f"the mixed model for {name} did not converge")
     chi2 = max(0.0, 2 * (full.llf - null.llf))
@@ -201,7 +212,10 @@ def rm_anova(ratings: pd.DataFrame, conditions) -> pd.DataFrame:
     if len(wide) < 3:
         raise InsufficientDataError("fewer than three participants were rated under both conditions by every rater")
     long = wide.stack(["condition", "rater"], future_stack=True).rename("rating").reset_index()
-    table = AnovaRM(long, depvar="rating", subject="participant", within=["condition", "rater"]).fit().anova_table
+    try:
+        table = AnovaRM(long, depvar="rating", subject="participant", within=["condition", "rater"]).fit().anova_table
+    except ValueError as exc:
+        raise InsufficientDataError(f"the repeated-measures ANOVA cannot be fitted: {exc}") from None
     raters = sorted(wide.columns.get_level_values("rater").unique())
     cube = np.stack([wide[condition][raters].to_numpy() for condition in (first, second)], axis=1)  # n x 2 x r
     contrasts = {
