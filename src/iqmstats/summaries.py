@@ -157,6 +157,22 @@ def decision_lines(decisions) -> list[Message]:
         return []
     lines = []
     per_measure = decisions[decisions["rule"].str.match(r"iqr:(?!any$)")]
+    per_rater = decisions[decisions["rule"].str.match(r"ratings:[^:]+:")]
+    if len(per_rater):
+        flips = per_rater["flips_a_only"] + per_rater["flips_b_only"]
+        leaning = per_rater[per_rater["p_mcnemar_exact"] < ALPHA]
+        raters = ", ".join(f"{rule.split(':', 2)[2]} {int(f)}" for rule, f in zip(per_rater["rule"], flips))
+        lines.append(
+            Message(
+                f"QC by the rating threshold, per rater: decisions flip for {raters} of {int(per_rater['n'].max())} "
+                "participants"
+                + (
+                    f"; McNemar exact p < {ALPHA:g} for {_names(leaning['rule'].str.split(':').str[2])}"
+                    if len(leaning)
+                    else "; no rater's flips lean one way (McNemar exact p >= 0.05)"
+                )
+            )
+        )
     if len(per_measure):
         flips = per_measure["flips_a_only"] + per_measure["flips_b_only"]
         worst = per_measure.loc[flips.idxmax()]
@@ -172,7 +188,9 @@ def decision_lines(decisions) -> list[Message]:
                 )
             )
         )
-    for row in decisions[~decisions.index.isin(per_measure.index)].itertuples():
+    for row in decisions[
+        ~decisions.index.isin(per_measure.index) & ~decisions.index.isin(per_rater.index)
+    ].itertuples():
         flips = row.flips_a_only + row.flips_b_only
         lines.append(
             Message(

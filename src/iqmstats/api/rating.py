@@ -130,7 +130,13 @@ def _analyse(
     decisions, flips = stats.threshold_decisions(chosen, chosen_conditions, threshold=threshold)
     repeated = int((tidy["presentation"].astype(int) > 1).sum())
     if repeated:
-        notes.append(f"{repeated} rating(s) of repeated presentations; repeats='{repeats}'")
+        kept = {
+            "first": "the first presentation of each image is kept",
+            "random": "one presentation of each image, drawn at random, is kept",
+            "mean": "the ratings of an image's presentations are averaged",
+            "all": "every presentation counts as a rating",
+        }[repeats]
+        notes.append(f"{repeated} rating(s) are of repeated presentations: {kept}")
     parameters = dict(
         conditions=list(chosen_conditions),
         effects=f"{chosen_conditions[0]} - {chosen_conditions[1]}",
