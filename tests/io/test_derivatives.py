@@ -6,6 +6,7 @@ import numpy as np
 import pytest
 
 from iqmstats import InputError, ParameterError
+from iqmstats.examples import example_path
 from iqmstats.io import derivatives, read_iqms
 
 from ..conftest import BOLD_JSON, T1W_JSON, place
@@ -65,7 +66,7 @@ def test_mriqc_output_folder(mriqc_output):
 
 
 def test_folder_with_two_modalities_asks_to_choose(mriqc_output):
-    with pytest.raises(InputError, match=r"2 T1w, 1 bold.*--modality T1w or --modality bold"):
+    with pytest.raises(InputError, match=r"2 T1w, 1 bold.*modality='T1w' or modality='bold'"):
         read_iqms(mriqc_output)
     bold = read_iqms(mriqc_output, modality="bold")
     assert bold.data.loc[0, ["task", "acquisition"]].tolist() == ["restingstate", "mb3"]
@@ -144,7 +145,7 @@ def test_versions_with_different_iqm_sets(tmp_path):
     message = str(caught.value)
     assert "2 (MRIQC 22.0.0rc1) vs 1 (MRIQC 0.15.1, e.g. sub-03/anat/sub-03_T1w.json)" in message
     assert "lacking summary_bg_n, summary_csf_n; adding new_iqm" in message
-    assert "--common-iqms to keep the 60 IQMs" in message
+    assert "keep the 60 IQMs all records share with common_iqms=True" in message
     common = read_iqms(tmp_path, iqm_sets="common")
     assert len(common.iqms) == 60 and "summary_bg_n" not in common.iqms and "new_iqm" not in common.iqms
     assert common.data["cjv"].tolist() == [CJV] * 3
@@ -173,9 +174,14 @@ def test_empty_folder(tmp_path):
 def test_folder_without_mriqc_records_says_what_it_skipped(tmp_path):
     (tmp_path / "dataset_description.json").write_text("{}")
     (tmp_path / "notes.txt").write_text("")
-    with pytest.raises(InputError, match="no MRIQC IQM files found. Skipped ") as caught:
+    with pytest.raises(InputError, match="no MRIQC IQM files found. Passed over ") as caught:
         read_iqms(tmp_path)
-    assert "1 not a JSON file" in str(caught.value) and "1 not a BIDS-named JSON" in str(caught.value)
+    assert "1 file (not a JSON file" in str(caught.value) and "1 file (not a BIDS-named JSON" in str(caught.value)
+
+
+def test_a_folder_of_rating_widget_records_is_named_as_ratings():
+    with pytest.raises(InputError, match=r"Passed over 40 files \(a rating-widget record, not IQMs \(ratings are "):
+        read_iqms(example_path("pilot-ratings"))
 
 
 def test_mriqc_record_without_iqms(tmp_path):

@@ -41,7 +41,10 @@ def _table(tmp_path, rows, name="ratings.tsv"):
 
 def test_ratings_outside_the_scale_or_not_numbers(tmp_path):
     path = _table(tmp_path, [("r1", "sub-0001_T1w", "3.5", 10, "[]"), ("r1", "sub-0002_T1w", "5", 10, "[]")])
-    with pytest.raises(InputError, match=r"1 rating\(s\) outside the scale 1-4, e.g. ratings.tsv line 3: 5.*--scale"):
+    with pytest.raises(
+        InputError,
+        match=r"1 rating\(s\) outside the scale 1-4, e.g. ratings.tsv line 3: 5. Declare the scale the raters used, e.g. scale=\(1, 5\)",
+    ):
         read_ratings(path)
     assert read_ratings(path, scale=(1, 5)).data["rating"].tolist() == [3.5, 5.0]
     path = _table(tmp_path, [("r1", "sub-0001_T1w", "good", 10, "[]")])

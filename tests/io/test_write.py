@@ -25,7 +25,7 @@ def test_tsv_round_trip_is_exact(tmp_path):
 def test_existing_files_are_never_replaced(tmp_path):
     target = tmp_path / "key.json"
     target.write_text("precious")
-    with pytest.raises(OutputError, match="key.json exists; choose another path or pass --force"):
+    with pytest.raises(OutputError, match="key.json exists; choose another path or replace it with overwrite=True"):
         write_json({"a": 1}, target)
     with pytest.raises(OutputError):
         write_tsv(pd.DataFrame({"a": [1]}), target)
@@ -40,3 +40,24 @@ def test_missing_folder_and_permissions(tmp_path):
         write_bytes(b"x", tmp_path / "no" / "file")
     path = write_bytes(b"secret", tmp_path / "key", mode=0o600)
     assert stat.S_IMODE(os.stat(path).st_mode) == 0o600
+
+
+def test_tsv_text_is_what_pandas_writes():
+    """The fast writer's text equals pandas' to_csv for every kind of column the outputs hold."""
+    from iqmstats.io.write import tsv_text
+
+    rng = np.random.default_rng(0)
+    frame = pd.DataFrame(
+        {
+            "iqm": ["cjv", "with\ttab", 'with "quote"', "n/a", "line\nbreak"],
+            "value": [0.1, np.nan, 1e-300, -2.5e16, 3.0],
+            "tiny": rng.normal(size=5) * 1e-12,
+            "n": [1, 2, 3, 4, 5],
+            "kept": [True, False, True, True, False],
+            "text": ["a", None, "", "01", np.nan],
+            "count": pd.array([1, None, 3, 4, 5], dtype="Int64"),
+            "flag": pd.array([True, None, False, True, True], dtype="boolean"),
+            "label": pd.array(["x", None, "y", "z", "w"], dtype="string"),
+        }
+    )
+    assert tsv_text(frame) == frame.to_csv(sep="\t", index=False, na_rep="n/a", lineterminator="\n")

@@ -35,30 +35,34 @@ def test_statistics_equal_the_published_formulas():
 
 
 def test_bootstrap_matches_simulating_the_data():
-    """Drawing means and Wishart covariances equals MANOVA.RM's drawing of whole samples."""
+    """Drawing means and Wishart factors, and assembling each effect from the groups' projected
+    covariances, equals MANOVA.RM's drawing of whole samples, for every effect."""
     rng = np.random.default_rng(12)
     groups = np.repeat([0, 1], [8, 10])
-    values = rng.normal(size=(18, 2, 2)) + np.array([0.0, 0.45])[None, :, None]
-    ours = wts_mats(values, groups, resamples=4000, seed=3).set_index(["effect", "statistic"])
+    values = rng.normal(size=(18, 2, 2)) + np.array([0.0, 0.45])[None, :, None] + (groups == 1)[:, None, None] * 0.4
+    ours = wts_mats(values, groups, factor="site", resamples=4000, seed=3).set_index(["effect", "statistic"])
     members = [values[groups == g].reshape(-1, 4) for g in (0, 1)]
     covariances = [np.cov(m, rowvar=False) for m in members]
-    observed = _published(values, groups, "condition")
+    effects = ("condition", "site", "site:condition")
+    observed = {effect: _published(values, groups, effect) for effect in effects}
     simulate = np.random.default_rng(4)
-    boot = []
+    boot = {effect: [] for effect in effects}
     for _ in range(4000):
         fake = np.empty_like(values)
         for g, cov in enumerate(covariances):
             fake[groups == g] = simulate.multivariate_normal(np.zeros(4), cov, size=(groups == g).sum()).reshape(
                 -1, 2, 2
             )
-        boot.append(_published(fake, groups, "condition")[:2])
-    boot = np.array(boot)
-    for k, statistic in enumerate(("wts", "mats")):
-        plain = np.mean(boot[:, k] > observed[k])
-        assert (
-            abs(ours.loc[("condition", statistic), "p_resampled"] - plain)
-            < 4 * np.sqrt(plain * (1 - plain) / 4000) + 0.005
-        )
+        for effect in effects:
+            boot[effect].append(_published(fake, groups, effect)[:2])
+    for effect in effects:
+        draws = np.array(boot[effect])
+        for k, statistic in enumerate(("wts", "mats")):
+            plain = (1 + np.sum(draws[:, k] > observed[effect][k])) / (1 + len(draws))
+            assert (
+                abs(ours.loc[(effect, statistic), "p_resampled"] - plain)
+                < 4 * np.sqrt(plain * (1 - plain) / 4000) + 0.005
+            ), (effect, statistic)
 
 
 def test_bootstrap_p_is_calibrated_under_the_null():
@@ -76,5 +80,5 @@ def test_wts_is_omitted_when_a_group_is_too_small_for_its_covariance():
     groups = np.repeat([0, 1], [5, 9])  # 5 participants, 6 dimensions
     table = wts_mats(values, groups, resamples=50)
     assert set(table["statistic"]) == {"mats"}
-    assert table["design"].str.contains("WTS omitted: a group has 5 participants for 6 dimensions").all()
+    assert (table["note"] == "WTS omitted: a group has 5 participants for 6 dimensions (singular covariance)").all()
     assert table["p_resampled"].notna().all()

@@ -14,7 +14,7 @@ import numpy as np
 import pandas as pd
 
 from .. import catalogue
-from ..errors import InputError
+from ..errors import InputError, Param
 from .bids import ENTITY_COLUMNS
 
 #: Provenance columns, always last in ``IQMTable.data``.
@@ -54,6 +54,9 @@ class IQMTable:
         as strings, never analysed unless named as measures.
     provenance : dict
         How the table was made (options, time; the key that unblinded it), written in the sidecar.
+    checksum : str or None
+        For a folder: sha256 over the per-image JSONs read (relative path and the sha256 of the
+        bytes of each, in sorted order), computed while reading.
     """
 
     data: pd.DataFrame
@@ -67,6 +70,7 @@ class IQMTable:
     modality_source: str | None = None
     other_numeric: tuple[str, ...] = ()
     provenance: dict = field(default_factory=dict)
+    checksum: str | None = None
 
     @property
     def values(self) -> pd.DataFrame:
@@ -154,11 +158,10 @@ class IQMTable:
         """The same table analysing only ``measures`` (IQMs of the table, in the order given)."""
         absent = [name for name in measures if name not in self.iqms]
         if absent:
-            from ..errors import Param, ParameterError, did_you_mean, literal
+            from ..errors import Param, ParameterError, did_you_mean
 
             raise ParameterError(
-                f"{{0}}: {literal(self.source)} has no measure {absent[0]!r}. "
-                f"{literal(did_you_mean(absent[0], self.iqms))}",
+                f"{{0}}: {self.source} has no measure {absent[0]!r}. {did_you_mean(absent[0], self.iqms)}",
                 Param("measures", list(measures)),
             )
         dropped = [name for name in self.iqms if name not in measures]
@@ -184,6 +187,7 @@ def build_table(
     missing: dict[str, int] | None = None,
     modality_source: str | None = None,
     other_numeric=(),
+    checksum: str | None = None,
 ) -> IQMTable:
     """Assemble parsed records into an IQMTable, enforcing the rules every reader shares.
 
@@ -220,6 +224,7 @@ def build_table(
         missing={k: v for k, v in (missing or {}).items() if k in iqms and v},
         modality_source=modality_source,
         other_numeric=tuple(other_numeric),
+        checksum=checksum,
     )
 
 
@@ -269,7 +274,8 @@ def _iqm_set(keys, provenance, policy, modality) -> list[str]:
         f"records disagree on their IQMs: {n_major} (MRIQC {', '.join(sorted(versions[majority]))}) vs "
         f"{n_other} (MRIQC {', '.join(sorted(versions[other]))}, e.g. {example}) {diff}"
         f"{f'; {len(sets)} different IQM sets in all' if len(sets) > 2 else ''}. "
-        f"Re-run MRIQC with one version, or pass --common-iqms to keep the {len(common)} IQMs all records share."
+        f"Re-run MRIQC with one version, or keep the {len(common)} IQMs all records share with {{0}}",
+        Param("common_iqms", True),
     )
 
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from .. import catalogue
-from ..errors import InputError
+from ..errors import InputError, Param
 from .bids import parse_bids_name
 from .iqmtable import IQMTable, build_table
 from .records import handle_invalid, load_json, per_image_record, value_problem
@@ -93,8 +93,11 @@ def _read_webapi(path: Path, records, modality, iqm_sets, on_invalid) -> IQMTabl
     kinds = {record["suffix"] for record in ids}
     if len(kinds) != 1:
         problem = "no usable record" if not kinds else f"records of several modalities ({', '.join(sorted(kinds))})"
-        raise InputError(f"{path}: {problem}; choose one with --modality")
-    set_aside = {key for record in records for key in record} - {name for k in keys for name in k}
+        raise InputError(
+            f"{path}: {problem}; choose one with {{0}}", Param("modality", sorted(kinds)[0] if kinds else "T1w")
+        )
+    used = {name for k in keys for name in k} | {field for _, field, _ in _WEBAPI_IDS} | {"md5sum", "version"}
+    set_aside = {key for record in records for key in record} - used
     return build_table(
         ids,
         keys,

@@ -29,7 +29,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from ..errors import InputError, Param, ParameterError, did_you_mean, literal
+from ..errors import InputError, Param, ParameterError, did_you_mean
 from .tables import read_plain_table
 
 RATING_COLUMNS = ["rater", "blinded_id", "rating", "artifacts", "confidence", "time_sec", "comments", "source"]
@@ -80,7 +80,7 @@ def _from_table(table: pd.DataFrame, columns: dict[str, str], name: str, unit: s
         parameter, column = missing[0]
         option = {"rater": "rater_column", "blinded_id": "id_column", "rating": "rating_column"}[parameter]
         raise ParameterError(
-            f"{{0}}: {name} has no column {column!r}. {literal(did_you_mean(column, table.columns))}",
+            f"{{0}}: {name} has no column {column!r}. {did_you_mean(column, table.columns)}",
             Param(option, column),
         )
     frame = table.rename(columns={source: target for target, source in columns.items()})
@@ -146,9 +146,15 @@ def _numeric_ratings(frame: pd.DataFrame, low: float, high: float) -> pd.Series:
         first = frame[outside].iloc[0]
         raise InputError(
             f"{outside.sum()} rating(s) outside the scale {low:g}-{high:g}, e.g. {first['source']}: {numbers[outside].iloc[0]:g}. "
-            "Declare the scale the raters used with --scale LOW,HIGH."
+            "Declare the scale the raters used, e.g. {0}",
+            Param("scale", (_plain(min(low, numbers.min())), _plain(max(high, numbers.max())))),
         )
     return numbers.astype(float)
+
+
+def _plain(value: float) -> int | float:
+    """A scale end as a person writes it: 5, not 5.0."""
+    return int(value) if float(value).is_integer() else float(value)
 
 
 def _merge_duplicates(frame: pd.DataFrame) -> RatingsTable:

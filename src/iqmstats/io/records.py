@@ -23,7 +23,7 @@ from functools import lru_cache
 import orjson
 
 from .. import catalogue
-from ..errors import InputError
+from ..errors import InputError, Param
 
 _NUMBERS = frozenset({float, int})
 #: No IQM comes near this magnitude; a larger value is corrupted (and its square would overflow).
@@ -45,16 +45,6 @@ def load_json(raw: bytes):
         raise InputError("is not valid JSON (not UTF-8 text)") from None
     except RecursionError:
         raise InputError("is nested too deeply to be an MRIQC record") from None
-
-
-def parse_record_file(path: str) -> tuple:
-    """:func:`parse_record` on a file's bytes; an unreadable file is ``("invalid", problem)``."""
-    try:
-        with open(path, "rb") as handle:
-            raw = handle.read()
-    except OSError as exc:
-        return ("invalid", f"cannot be read ({exc.strerror})")
-    return parse_record(raw)
 
 
 def parse_record(raw: bytes) -> tuple:
@@ -102,7 +92,7 @@ def value_problem(names, values) -> str | None:
     if (
         _NUMBERS.issuperset(map(type, values))
         and math.isfinite(sum(values))
-        and max(map(abs, values), default=0) <= MAGNITUDE_LIMIT
+        and -MAGNITUDE_LIMIT <= min(values, default=0) <= max(values, default=0) <= MAGNITUDE_LIMIT
     ):
         return None  # the common case, checked at C speed; NaN and inf propagate through the sum
     for name, value in zip(names, values):
@@ -132,13 +122,15 @@ def handle_invalid(invalid: list[tuple[str, str]], on_invalid: str) -> list[tupl
     file, problem = invalid[0]
     more = f" ({len(invalid)} invalid in all)" if len(invalid) > 1 else ""
     raise InputError(
-        f"{file}: {problem}{more}. Fix or remove it, or pass --on-invalid skip to leave invalid input out."
+        f"{file}: {problem}{more}. Fix or remove it, or leave invalid input out (listed) with {{0}}",
+        Param("on_invalid", "skip"),
     )
 
 
 def skip_summary(skipped: list[tuple[str, str]]) -> str:
-    """'Skipped 3 not a JSON file; 1 ...' for error messages."""
+    """'Passed over 3 files (not a JSON file); 1 file (...)' for error messages."""
     if not skipped:
         return "Nothing was found at all."
     counts = Counter(reason for _, reason in skipped)
-    return "Skipped " + "; ".join(f"{n} {reason}" for reason, n in counts.most_common()) + "."
+    parts = (f"{n} file{'s' * (n != 1)} ({reason})" for reason, n in counts.most_common())
+    return "Passed over " + "; ".join(parts) + "."

@@ -34,7 +34,7 @@ import numpy as np
 import pandas as pd
 
 from .. import catalogue
-from ..errors import InputError, Param, ParameterError, did_you_mean, literal
+from ..errors import InputError, Param, ParameterError, did_you_mean
 from .bids import parse_bids_name
 from .iqmtable import IQMTable, build_table
 from .records import MAGNITUDE_LIMIT, handle_invalid
@@ -93,16 +93,27 @@ def table_from_frame(
         absent = [name for name in measures if name not in columns]
         if absent:
             raise ParameterError(
-                f"{{0}}: {source} has no column {absent[0]!r}. {literal(did_you_mean(absent[0], columns))}",
+                f"{{0}}: {source} has no column {absent[0]!r}. {did_you_mean(absent[0], columns)}",
                 Param("measures", list(measures)),
             )
         iqms = list(measures)
+        for name in iqms:
+            column = frame[name]
+            if not pd.api.types.is_numeric_dtype(column):
+                text = column.astype(str).str.strip()
+                present = text[~text.isin(MISSING_TOKENS)]
+                if len(present) and pd.to_numeric(present, errors="coerce").isna().all():
+                    raise ParameterError(
+                        f"{{0}}: column {name!r} holds text (e.g. {present.iloc[0]!r}), not numbers; measures are "
+                        "numeric columns (an identifier such as a site is not a measure)",
+                        Param("measures", list(measures)),
+                    )
     else:
         known = catalogue.iqm_names(modality) if modality in catalogue.MODALITIES else catalogue.IQMS
         iqms = [c for c in columns if c in known]
     if not iqms:
         raise InputError(
-            f"{literal(source)}: no column is an IQM MRIQC writes (such as cjv, efc, fber, tsnr). To analyse other "
+            f"{source}: no column is an IQM MRIQC writes (such as cjv, efc, fber, tsnr). To analyse other "
             "measures (principal components, harmonised IQMs), name their columns with {0}",
             Param("measures", ["PC1", "PC2"]),
         )
@@ -262,7 +273,7 @@ def join_participants(table: IQMTable, participants: pd.DataFrame, *, participan
     if participant not in table.data:
         raise ParameterError(
             f"{{0}}: no column {participant!r} to join the participants table on. "
-            f"{literal(did_you_mean(participant, table.id_columns))}",
+            f"{did_you_mean(participant, table.id_columns)}",
             Param("participant", participant),
         )
     ids = table.data[participant].astype(str).str.removeprefix("sub-")

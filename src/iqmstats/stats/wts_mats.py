@@ -30,10 +30,13 @@ Examples
 
 from __future__ import annotations
 
+import os
+
 import numpy as np
 import pandas as pd
 
 from ..errors import InsufficientDataError, ParameterError
+from ..parallel import one_blas_thread, pool
 from .distributions import chi2_sf
 from .multivariate import MULTIVARIATE_COLUMNS
 
@@ -62,11 +65,20 @@ def wts_mats(
     factor: str = "between",
     resamples: int = 10_000,
     seed: int = 0,
+    jobs: int | None = None,
 ) -> pd.DataFrame:
     """WTS and MATS of the condition effect (and, with ``groups``, the between factor and the
     interaction) for ``values`` of shape (participants, conditions, IQMs); rows of
     :data:`~iqmstats.stats.multivariate.MULTIVARIATE_COLUMNS` (``p_value``: the WTS's chi-square
-    p; ``p_resampled``: parametric bootstrap)."""
+    p; ``p_resampled``: parametric bootstrap, (1 + draws above the observed) / (1 + draws)).
+
+    Every hypothesis matrix is B (x) W (x) I_p, B over the groups and W over the conditions
+    (centring or averaging), so K S K' = N sum_i (b_i b_i') (x) (W (x) I) S_i (W (x) I)' / n_i
+    is assembled from each group's covariance projected on the conditions' contrasts (or mean):
+    (rank W) p dimensions instead of t p; the MATS's K D K' is block diagonal over the measures.
+    The draws are made in chunks with their own random streams (spawned from ``seed``), spread
+    over ``jobs`` worker processes when the work pays for them (None: every core then), so the
+    p-values do not depend on the number of workers."""
     values = np.asarray(values, dtype=float)
     if values.ndim != 3 or values.shape[1] < 2:
         raise ParameterError("values must be (participants, conditions, IQMs) with two or more conditions")
@@ -82,31 +94,42 @@ def wts_mats(
         raise InsufficientDataError(
             f"{factor} level(s) {', '.join(small)} have fewer than two participants; every level needs at least two"
         )
-    means = np.concatenate([m.mean(axis=0) for m in members])
+    means = [m.mean(axis=0) for m in members]
     covariances = [np.cov(m, rowvar=False).reshape(t * p, t * p) for m in members]
     wts_valid = bool(sizes.min() > t * p)
-    tests = [
-        (effect, statistic, _row_basis(h), statistic == "mats")
-        for effect, h in hypothesis_matrices(len(members), t, p, factor=factor).items()
-        for statistic in ("wts", "mats")
-        if statistic == "mats" or wts_valid
-    ]
-    observed = [_quadratic_form(basis, means, covariances, sizes, diagonal) for _, _, basis, diagonal in tests]
-    above = np.zeros(len(tests))
-    rng = np.random.default_rng(seed)
+    effects = _effects(len(members), t, factor)
+    statistics = [s for s in ("wts", "mats") if s == "mats" or wts_valid]
+    observed = {
+        (effect, statistic): _statistic(b, w, means, covariances, sizes, p, statistic)
+        for effect, (b, w) in effects.items()
+        for statistic in statistics
+    }
     chunk = max(1, 2_000_000 // (t * p) ** 2)  # bounds memory: chunk x d x d per group
-    for start in range(0, resamples, chunk):
-        boot_means, boot_covs = _bootstrap_draws(covariances, sizes, min(chunk, resamples - start), rng)
-        for k, (_, _, basis, diagonal) in enumerate(tests):
-            above[k] += np.sum(_quadratic_form(basis, boot_means, boot_covs, sizes, diagonal) > observed[k])
-    rows = []
+    sizes_of_chunks = [min(chunk, resamples - start) for start in range(0, resamples, chunk)]
+    seeds = np.random.SeedSequence(seed).spawn(len(sizes_of_chunks))
+    tasks = [
+        (covariances, sizes, effects, observed, p, size, chunk_seed) for size, chunk_seed in zip(sizes_of_chunks, seeds)
+    ]
+    work = resamples * len(members) * (t * p) ** 3
+    workers = jobs or ((os.cpu_count() or 1) if work > 5e9 else 1)
+    above = dict.fromkeys(observed, 0)
+    with pool(min(workers, len(tasks))) as chunks:
+        for counts in chunks.map(_exceedances, tasks):
+            for key, count in counts.items():
+                above[key] += count
     design = f"semi-parametric repeated measures (MANOVA.RM), {len(members)} group(s)"
-    if not wts_valid:
-        design += f"; WTS omitted: a group has {sizes.min()} participants for {t * p} dimensions (singular covariance)"
-    for (effect, statistic, basis, _), value, count in zip(tests, observed, above):
-        resampled = count / resamples if resamples else np.nan
-        df = float(len(basis)) if statistic == "wts" else np.nan
+    note = (
+        ""
+        if wts_valid
+        else f"WTS omitted: a group has {sizes.min()} participants for {t * p} dimensions (singular covariance)"
+    )
+    rows = []
+    for (effect, statistic), value in observed.items():
+        b, w = effects[effect]
+        df = float(len(b) * len(w) * p) if statistic == "wts" else np.nan
         chi2_p = float(chi2_sf(value, df)) if statistic == "wts" else np.nan
+        # (1 + b) / (1 + B) as the permutation p: never 0 (MANOVA.RM reports b / B)
+        resampled = (1 + above[(effect, statistic)]) / (1 + resamples) if resamples else np.nan
         rows.append(
             (
                 "wts_mats",
@@ -122,49 +145,97 @@ def wts_mats(
                 resamples,
                 n,
                 p,
-                "",
+                note,
             )
         )
     return pd.DataFrame(rows, columns=MULTIVARIATE_COLUMNS)
 
 
-def _row_basis(h: np.ndarray) -> np.ndarray:
-    """Orthonormal rows spanning the row space of a symmetric projector H (eigenvalue 1).
+def _exceedances(task) -> dict:
+    """How many draws of one chunk exceed each observed statistic."""
+    covariances, sizes, effects, observed, p, size, seed = task
+    counts = {}
+    with one_blas_thread():
+        means, factors = _bootstrap_draws(covariances, sizes, size, np.random.default_rng(seed))
+        for (effect, statistic), value in observed.items():
+            b, w = effects[effect]
+            counts[(effect, statistic)] = int(
+                np.sum(_statistic(b, w, means, factors, sizes, p, statistic, factors=True) > value)
+            )
+    return counts
 
-    For such H, H'(H S H')^+ H = K'(K S K')^-1 K with K this basis, so both statistics are
-    plain quadratic forms of dimension rank H."""
-    eigenvalues, vectors = np.linalg.eigh(h)
-    return vectors[:, eigenvalues > 0.5].T
+
+def _orthonormal_contrasts(x: int) -> np.ndarray:
+    """(x - 1) x x orthonormal rows spanning the centring projector's row space."""
+    basis = np.linalg.qr(np.column_stack([np.ones(x), np.eye(x)[:, : x - 1]]))[0]
+    return basis[:, 1:].T
 
 
-def _quadratic_form(basis, means, covariances, sizes, diagonal_only) -> np.ndarray:
-    """N (K mu)' (K S K')^-1 (K mu), S = N blockdiag(Sigma_i / n_i) (or its diagonal).
+def _effects(levels: int, within: int, factor: str) -> dict[str, tuple[np.ndarray, np.ndarray]]:
+    """Each effect's (B, W): orthonormal rows over the groups and over the conditions whose
+    Kronecker product spans the row space of its hypothesis matrix (see :func:`hypothesis_matrices`)."""
+    average_groups = np.full((1, levels), 1 / np.sqrt(levels))
+    average_within = np.full((1, within), 1 / np.sqrt(within))
+    effects = {"condition": (average_groups, _orthonormal_contrasts(within))}
+    if levels > 1:
+        effects[factor] = (_orthonormal_contrasts(levels), average_within)
+        effects[f"{factor}:condition"] = (_orthonormal_contrasts(levels), _orthonormal_contrasts(within))
+    return effects
 
-    ``means`` is (dims,) or (draws, dims); ``covariances`` a list of (d, d) or (draws, d, d)."""
-    total = sizes.sum()
-    d = covariances[0].shape[-1]
-    projected = np.zeros((*means.shape[:-1], len(basis), len(basis)))
+
+def _statistic(b, w, means, covariances, sizes, p, statistic, *, factors=False) -> np.ndarray:
+    """N (K mu)' (K S K')^-1 (K mu) with K = B (x) W (x) I_p and S = N blockdiag(Sigma_i / n_i)
+    (its diagonal for the MATS). ``means`` per group: (t p,) or (draws, t p); ``covariances``
+    per group: (t p, t p), or with ``factors`` Wishart factors F (draws, t p, k), S_i = F F' / k."""
+    total, rb, rw = sizes.sum(), len(b), w.shape[0]
+    projected_means = np.stack([_vector(w, m, p) for m in means])  # groups x (...) x rw p
+    centre = np.einsum("ai,i...r->...ar", b, projected_means)  # (..., rb, rw p)
+    shape = centre.shape[:-2]
+    if statistic == "mats":  # K D K' is block diagonal over the measures: one small system per measure
+        blocks = np.zeros((*shape, p, rb, rw, rb, rw))
+        for i, (cov, size) in enumerate(zip(covariances, sizes)):
+            variances = np.einsum("...kj,...kj->...k", cov, cov) / cov.shape[-1] if factors else np.diag(cov)
+            within = np.einsum("cs,ds,...sj->...jcd", w, w, variances.reshape(*shape, w.shape[1], p))
+            blocks += np.einsum("ab,...jcd->...jacbd", np.outer(b[:, i], b[:, i]) * total / size, within)
+        blocks = blocks.reshape(*shape, p, rb * rw, rb * rw)
+        per_measure = np.moveaxis(centre.reshape(*shape, rb, rw, p), -1, -3).reshape(*shape, p, rb * rw)
+        solved = np.linalg.solve(blocks, per_measure[..., None])[..., 0]
+        return total * np.sum(per_measure * solved, axis=(-2, -1))
+    centre = centre.reshape(*shape, rb * rw * p)
+    stacked = np.zeros((*shape, rb * rw * p, rb * rw * p))
     for i, (cov, size) in enumerate(zip(covariances, sizes)):
-        block = basis[:, i * d : (i + 1) * d]
-        scaled = (
-            total
-            / size
-            * (np.diagonal(cov, axis1=-2, axis2=-1)[..., None, :] * block if diagonal_only else block @ cov)
-        )
-        projected = projected + scaled @ block.T
-    centre = means @ basis.T
-    solved = np.linalg.solve(projected, centre[..., None])[..., 0]
+        if factors:
+            g = _rows(w, cov, p)
+            block = g @ np.swapaxes(g, -1, -2) / cov.shape[-1]
+        else:
+            block = _rows(w, np.swapaxes(_rows(w, cov, p), -1, -2), p)
+        weight = np.outer(b[:, i], b[:, i]) * total / size
+        stacked += np.einsum("ab,...ij->...aibj", weight, block).reshape(stacked.shape)
+    solved = np.linalg.solve(stacked, centre[..., None])[..., 0]
     return total * np.sum(centre * solved, axis=-1)
 
 
+def _vector(w: np.ndarray, x: np.ndarray, p: int) -> np.ndarray:
+    """(W (x) I_p) x for vectors x of shape (..., t p) -> (..., rw p)."""
+    return np.einsum("at,...tj->...aj", w, x.reshape(*x.shape[:-1], w.shape[1], p)).reshape(*x.shape[:-1], -1)
+
+
+def _rows(w: np.ndarray, x: np.ndarray, p: int) -> np.ndarray:
+    """(W (x) I_p) X for matrices X of shape (..., t p, k) -> (..., rw p, k)."""
+    blocks = x.reshape(*x.shape[:-2], w.shape[1], p, x.shape[-1])
+    return np.einsum("at,...tjk->...ajk", w, blocks).reshape(*x.shape[:-2], w.shape[0] * p, x.shape[-1])
+
+
 def _bootstrap_draws(covariances, sizes, resamples, rng):
-    """Means and covariances of ``resamples`` parametric-bootstrap samples of every group.
+    """Means and Wishart factors of ``resamples`` parametric-bootstrap samples of every group.
 
     A sample of n_i draws from N(0, Sigma_i) has a mean ~ N(0, Sigma_i / n_i) and, independent of
-    it, (n_i - 1) x covariance ~ Wishart(n_i - 1, Sigma_i); drawing these directly (Bartlett)
-    gives the same distribution as MANOVA.RM's draws at O(d^3) instead of O(n_i d^2) per sample."""
+    it, (n_i - 1) x covariance ~ Wishart(n_i - 1, Sigma_i) = F F' with F = root x Bartlett's
+    triangle (or root x a normal (d x df) block when df < d); drawing these directly gives the
+    same distribution as MANOVA.RM's draws at O(d^3) instead of O(n_i d^2) per sample. The
+    factors are returned scaled so that S_i = F F' / (F's last dimension)."""
     d = covariances[0].shape[0]
-    means, covs = [], []
+    means, factors = [], []
     for cov, size in zip(covariances, sizes):
         values, vectors = np.linalg.eigh(cov)
         root = vectors * np.sqrt(np.clip(values, 0, None))  # root @ root.T == cov (also when singular)
@@ -172,10 +243,9 @@ def _bootstrap_draws(covariances, sizes, resamples, rng):
         df = size - 1
         if df >= d:
             bartlett = np.tril(rng.standard_normal((resamples, d, d)), k=-1)
-            diagonal = np.sqrt(rng.chisquare(df - np.arange(d), size=(resamples, d)))
-            bartlett[:, np.arange(d), np.arange(d)] = diagonal
-            factor = root @ bartlett
+            bartlett[:, np.arange(d), np.arange(d)] = np.sqrt(rng.chisquare(df - np.arange(d), size=(resamples, d)))
+            factor = root @ bartlett * np.sqrt(d / df)  # F F' / d == root B B' root' / df
         else:  # fewer degrees of freedom than dimensions: the Wishart is singular, draw it directly
             factor = root @ np.swapaxes(rng.standard_normal((resamples, df, d)), 1, 2)
-        covs.append(factor @ np.swapaxes(factor, 1, 2) / df)
-    return np.concatenate(means, axis=1), covs
+        factors.append(factor)
+    return means, factors
