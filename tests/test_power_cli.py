@@ -118,3 +118,32 @@ def test_ratings_power_uses_the_pilot_ratings(tmp_path):
         )
         == 2
     )  # no key, no conditions: refused
+
+
+def test_tost_power_from_a_small_pilot_names_what_not_to_rely_on(tmp_path):
+    """Rescans as paired pilot data: TOST power is read at delta 0 (not at the margin, where its rate
+    is an error rate); at n = 8 the heavy-tailed efc makes TOST liberal, and the summary says so;
+    n = 24 uses every reference participant, which the summary notes."""
+    import iqmstats
+
+    result = iqmstats.power(
+        example_path("rescans"),
+        modality="T1w",
+        participant="subject",
+        condition="session",
+        conditions=["1", "2"],
+        measures=["cjv", "efc", "snr_wm", "wm2max"],
+        n=[8, 24],
+        delta=[0, 0.5],
+        margin=0.5,
+    )
+    tost = result.smallest_n[result.smallest_n["test"].str.startswith("TOST")]
+    assert set(tost["delta"]) == {0.0}
+    assert set(result.smallest_n.loc[~result.smallest_n["test"].str.startswith("TOST"), "delta"]) == {0.5}
+    at_margin = result.power.query("test == 'TOST: efc' and delta == 0.5").set_index("n")
+    assert at_margin.loc[8, "type_i"] == "liberal" and at_margin.loc[8, "power"] > 0.1
+    summary = result.summary()
+    assert "TOST, every measure within 0.5 SD at a true shift of 0: power 0.8 reached at n = " in summary
+    assert "LIBERAL (more false positives than alpha: do not rely on their power): " in summary
+    assert "TOST: efc" in summary.split("LIBERAL")[1]
+    assert "note: n = 24 is more than half of the reference's 24 participants" in summary

@@ -129,6 +129,13 @@ def test_demo_prints_what_it_found(tmp_path, capsys):
     )
     assert "likelihood-ratio chi2(1) = 6.28, p = 0.0122" in out
     assert "pairing audit: aligned" in out and out.rstrip().endswith("printed/report.html")
+    # the README shows this output: every line of it but the resampled p (the README runs 10,000) is printed
+    readme = (Path(__file__).parents[1] / "README.md").read_text()
+    shown = readme.split("```\n579 participants", 1)[1].split("```", 1)[0].splitlines()
+    shown = ["579 participants" + shown[0], *shown[1:]]
+    for line in shown:
+        if line != "..." and "permutation p" not in line and not line.startswith("report:"):
+            assert line in out.splitlines(), line
 
 
 @pytest.fixture(scope="module")
@@ -162,8 +169,8 @@ def test_figures_show_the_data_they_were_given(numeric_labels):
         assert [ax.get_ylabel().split(" ")[0] for ax in slopes] == ["efc", "fber", "snr_wm", "wm2max"]  # by |dz|
         for ax in slopes:
             measure = ax.get_ylabel().split(" ")[0]
-            participant_lines = [line for line in ax.lines if line.get_linewidth() < 1]
-            assert len(participant_lines) == per_iqm.loc[measure, "n"]
+            (participant_lines,) = ax.collections  # one segment per participant with both values
+            assert len(participant_lines.get_segments()) == per_iqm.loc[measure, "n"]
             assert [t.get_text() for t in ax.get_xticklabels()] == ["01", "02"]
         panels = made["bland_altman"].axes
         assert len(panels) == 5

@@ -20,7 +20,9 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 from matplotlib.axes import Axes
+from matplotlib.collections import LineCollection
 from matplotlib.figure import Figure
+from matplotlib.ticker import MaxNLocator
 
 from . import catalogue
 
@@ -87,15 +89,25 @@ def bland_altman_grid(paired: pd.DataFrame, per_iqm: pd.DataFrame, conditions, *
     a = paired[paired["condition"] == first].set_index("participant")
     b = paired[paired["condition"] == second].set_index("participant").loc[a.index]
     lines = -(-len(iqms) // columns)
-    figure = Figure(figsize=(3.2 * columns, 2.6 * lines), layout="constrained")
+    height = 2.6 * lines + 0.6
+    figure = Figure(figsize=(3.2 * columns, height))  # a fixed grid: a layout solver over 50 panels costs seconds
+    figure.subplots_adjust(left=0.07, right=0.98, bottom=0.45 / height, top=1 - 0.9 / height, wspace=0.38, hspace=0.55)
     for k, iqm in enumerate(iqms):
         ax = figure.add_subplot(lines, columns, k + 1)
         ci = (rows.loc[iqm, "ci_lower"], rows.loc[iqm, "ci_upper"])
         moved = ci[0] > 0 or ci[1] < 0
         bland_altman(a[iqm], b[iqm], ax=ax, ci=ci, title=_label(iqm) + (" *" if moved else ""))
+        ax.set_xlabel("")  # said once for the grid: a label per panel costs more than the panel
+        ax.set_ylabel("")
+        ax.xaxis.set_major_locator(MaxNLocator(4))
+        ax.yaxis.set_major_locator(MaxNLocator(4))
         if moved:
             ax.title.set_color(OKABE_ITO["vermillion"])
-    figure.suptitle(f"Bland-Altman, {first} - {second} (* CI of the bias excludes 0)", fontsize=11)
+    figure.supxlabel("mean of the pair", fontsize=9, y=0.15 / height)
+    figure.supylabel("difference", fontsize=9, x=0.01)
+    figure.suptitle(
+        f"Bland-Altman, {first} - {second} (* CI of the bias excludes 0, uncorrected)", fontsize=11, y=1 - 0.25 / height
+    )
     return figure
 
 
@@ -107,7 +119,10 @@ def paired_slopes(paired: pd.DataFrame, iqm: str, conditions, *, ax: Axes | None
     b = paired[paired["condition"] == second].set_index("participant")[iqm].loc[a.index]
     present = a.notna() & b.notna()
     a, b = a[present], b[present]
-    ax.plot([0, 1], np.vstack([a, b]), color=OKABE_ITO["grey"], alpha=0.25, linewidth=0.6, rasterized=True)
+    segments = np.stack([np.column_stack([np.zeros(len(a)), a]), np.column_stack([np.ones(len(b)), b])], axis=1)
+    lines = LineCollection(list(segments), colors=OKABE_ITO["grey"], alpha=0.25, linewidths=0.6, rasterized=True)
+    ax.add_collection(lines)
+    ax.autoscale_view()
     ax.plot([0, 1], [a.mean(), b.mean()], color=OKABE_ITO["vermillion"], linewidth=2.5, marker="o")
     ax.set_xticks([0, 1], [first, second])
     ax.set_xlim(-0.2, 1.2)
@@ -231,10 +246,15 @@ def rating_distributions(ratings: pd.DataFrame, conditions, *, ax: Axes | None =
     return ax
 
 
-def power_curves(power: pd.DataFrame, *, target: float = 0.8, tests=None, ax: Axes | None = None) -> Axes:
-    """Power against n, one line per test and delta > 0, with Monte-Carlo CIs and the target power."""
+def power_curves(
+    power: pd.DataFrame, *, target: float = 0.8, tests=None, margin: float | None = None, ax: Axes | None = None
+) -> Axes:
+    """Power against n, one line per test and delta, with Monte-Carlo CIs and the target power: the
+    difference tests at delta != 0, TOST (power to show equivalence) at deltas inside ``margin``."""
+    from .stats.power import power_rows
+
     ax = _axes(ax, (6.5, 4.0))
-    shown = power[power["delta"] != 0]
+    shown = power_rows(power, margin)
     tests = tests or ["hotelling", "any IQM (Holm)"]
     styles = ["-", "--", ":", "-."]
     for j, (delta, rows) in enumerate(shown.groupby("delta")):

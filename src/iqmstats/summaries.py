@@ -29,6 +29,16 @@ def number(value, digits: int = 3) -> str:
     return f"{value:.{digits}g}"
 
 
+def p_text(value) -> str:
+    """A p-value in words: 3 significant digits; one that underflows to 0 as < 1e-300."""
+    try:
+        if float(value) == 0:
+            return "< 1e-300"
+    except (TypeError, ValueError):
+        pass
+    return number(value)
+
+
 def _names(values, limit: int = 6) -> str:
     values = list(values)
     return ", ".join(values[:limit]) + (f" and {len(values) - limit} more" if len(values) > limit else "")
@@ -68,7 +78,7 @@ def comparison_summary(result) -> list[Message]:
     lines += _multivariate_lines(result, parameters)
     lines += _per_measure_lines(result)
     lines += _equivalence_lines(result, parameters)
-    lines += decision_lines(result.decisions)
+    lines += decision_lines(result.decisions, provenance["n_participants"])
     lines.append(audit_line(provenance["pairing_audit"]))
     return lines
 
@@ -79,6 +89,10 @@ def _multivariate_lines(result, parameters) -> list[Message]:
     row = headline(result.multivariate)
     if row is None:
         return []
+    table = result.multivariate
+    untested = table[table["note"].fillna("").astype(str).str.startswith("not testable")]
+    others = sorted(set(untested["test"]) - {row["test"]})
+    also = f" (not testable either: {', '.join(others)})" if others else ""
     if isinstance(row["note"], str) and row["note"]:
         reason = row["note"].removeprefix("not testable: ").split("; ")[0]
         fix = (
@@ -91,18 +105,14 @@ def _multivariate_lines(result, parameters) -> list[Message]:
             )
         )
         return [
-            Message(
-                f"Hotelling's T2 and the other multivariate tests are not testable: {reason}. To test them, "
-                + fix.template,
-                *fix.params,
-            )
+            Message(f"paired Hotelling's T2 is not testable: {reason}{also}. To test it, " + fix.template, *fix.params)
         ]
     permutation = f" (sign-flip permutation p = {number(row['p_resampled'])})" if row["n_resamples"] else ""
     verdict = "changed" if row["p_value"] < ALPHA else "did not detectably change"
     return [
         Message(
             f"paired Hotelling T2 = {number(row['value'], 4)}, F({number(row['df1'])}, {number(row['df2'])}) = "
-            f"{number(row['f'], 4)}, p = {number(row['p_value'])}{permutation}: the condition {verdict} the measures"
+            f"{number(row['f'], 4)}, p = {p_text(row['p_value'])}{permutation}: the condition {verdict} the measures{also}"
         )
     ]
 
@@ -142,17 +152,30 @@ def _equivalence_lines(result, parameters) -> list[Message]:
         f"{len(groups['equivalent'])} shown equivalent ({_names(groups['equivalent'])})",
         f"{len(groups['inconclusive'])} inconclusive ({_names(groups['inconclusive'])})",
     ]
-    return [
+    lines = [
         Message(
             f"equivalence within {margin} (TOST, Holm, alpha {number(parameters['alpha'])}): "
             + "; ".join(part.replace(" ()", "") for part in parts)
         )
     ]
+    imprecise = first.loc[first["note"].fillna("").astype(str).str.startswith("SD_ref is imprecise"), "iqm"]
+    if len(imprecise):
+        lines.append(
+            Message(
+                f"heavy-tailed measures (kurtosis > 9), whose reference SD, and so their margin, is imprecise: "
+                f"{_names(imprecise)}; see sd_reference_rse in equivalence.tsv, or give margins in raw units with {{0}}",
+                Param("margins"),
+            )
+        )
+    return lines
 
 
-def decision_lines(decisions) -> list[Message]:
+def decision_lines(
+    decisions, participants: int | None = None, conditions=("the first condition", "the second")
+) -> list[Message]:
     """How many participants' QC decisions flip: the rules per measure together, every other
-    rule (any measure, decision columns, rating thresholds) on its own line."""
+    rule (any measure, decision columns, rating thresholds) on its own line, with how many of the
+    ``participants`` lack a decision (``conditions`` name them where the table does not)."""
     if decisions is None or decisions.empty:
         return []
     lines = []
@@ -192,11 +215,14 @@ def decision_lines(decisions) -> list[Message]:
         ~decisions.index.isin(per_measure.index) & ~decisions.index.isin(per_rater.index)
     ].itertuples():
         flips = row.flips_a_only + row.flips_b_only
+        first, second = str(row.comparison).split(" - ", 1) if hasattr(row, "comparison") else conditions
+        undecided = participants - row.n if participants is not None else 0
         lines.append(
             Message(
-                f"QC rule {row.rule}: {flips} of {row.n} participants' decisions flip ({row.flips_a_only} "
-                f"excluded under the first condition only, {row.flips_b_only} under the second only; "
-                f"McNemar exact p = {number(row.p_mcnemar_exact)})"
+                f"QC rule {row.rule}: {row.excluded_a} excluded under {first}, {row.excluded_b} under {second}; "
+                f"{flips} of {row.n} participants' decisions flip ({row.flips_a_only} excluded under {first} only, "
+                f"{row.flips_b_only} under {second} only; McNemar exact p = {p_text(row.p_mcnemar_exact)})"
+                + (f"; {undecided} participant(s) lack a decision under a condition" if undecided > 0 else "")
             )
         )
     return lines
@@ -209,7 +235,7 @@ def audit_line(audit: dict) -> Message:
         return Message(f"pairing audit: not testable ({audit.get('reason', '')})")
     found = (
         f"{100 * audit['identified']:.0f}% of images have their pair as nearest image under the other condition; "
-        f"chance {100 * audit['chance']:.2g}%, p = {number(audit['p_value'])}"
+        f"chance {100 * audit['chance']:.2g}%, p = {p_text(audit['p_value'])}"
     )
     if verdict == "aligned":
         return Message(f"pairing audit: aligned ({found})")
@@ -227,11 +253,11 @@ def ratings_summary(result) -> list[Message]:
             f"{provenance['n_ratings']} ratings of {provenance['n_participants']} participants by {provenance['n_raters']} raters "
             f"(repeated presentations: {provenance['parameters']['repeats']}); {provenance['parameters']['effects']} = "
             f"{number(row['estimate'])} rating points (SE {number(row['se'])}), likelihood-ratio chi2({number(row['df'])}) = "
-            f"{number(row['chi2'])}, p = {number(row['p_value'])}"
+            f"{number(row['chi2'])}, p = {p_text(row['p_value'])}"
         )
     ]
     lines += [Message(f"note: {note}") for note in provenance.get("notes", [])]
-    return lines + decision_lines(result.decisions)
+    return lines + decision_lines(result.decisions, provenance["n_participants"], result.conditions)
 
 
 def power_summary(result) -> list[Message]:
@@ -253,17 +279,32 @@ def power_summary(result) -> list[Message]:
                 "no more pairs than measures; the per-measure tests are simulated"
             )
         )
-    null = power[power["type_i"].isin(["calibrated", "conservative", "liberal"])]
-    if len(null):
-        off = null[null["type_i"] != "calibrated"]
+    margin = parameters.get("margin")
+    for row in result.smallest_n[result.smallest_n["test"] == "TOST: all (Holm)"].itertuples():
+        reach = "none of the planned n" if pd.isna(row.smallest_n) else f"n = {row.smallest_n}"
         lines.append(
             Message(
-                f"{len(null) - len(off)} of {len(null)} tests are calibrated at the null"
-                + (
-                    f"; not calibrated (see type_i in power.tsv): {_names(sorted(set(off['test'])))}"
-                    if len(off)
-                    else ""
-                )
+                f"TOST, every measure within {number(margin)} SD at a true shift of {number(row.delta)}: "
+                f"power {number(parameters['target'])} reached at {reach}"
             )
         )
+    null = power[power["type_i"].isin(["calibrated", "conservative", "liberal"])]
+    if len(null):
+        liberal = sorted(set(null.loc[null["type_i"] == "liberal", "test"]))
+        conservative = sorted(set(null.loc[null["type_i"] == "conservative", "test"]))
+        text = f"at the null, {len(null) - len(liberal) - len(conservative)} of {len(null)} tests keep alpha"
+        if conservative:
+            text += (
+                f"; conservative (fewer false positives than alpha; expected of Holm over correlated measures "
+                f"and of TOST at the margin): {_names(conservative)}"
+            )
+        if liberal:
+            text += f"; LIBERAL (more false positives than alpha: do not rely on their power): {_names(liberal)}"
+            if any(test.startswith("TOST") for test in liberal):
+                text += (
+                    " (a TOST margin in SDs is scaled by the sample's SD, which small samples of "
+                    "heavy-tailed measures underestimate: plan a larger n)"
+                )
+        lines.append(Message(text))
+    lines += [Message(f"note: {note}") for note in result.provenance.get("notes", [])]
     return lines

@@ -147,3 +147,63 @@ def test_missing_values_never_flag(result, s2):
     # 559 was an outlier under the original on efc alone: with it blank, iqr:any keeps the image
     assert (rows["iqr:any"]["excluded_a"], rows["iqr:any"]["flips_a_only"]) == (241, 9)
     assert not {(r, s) for r, s, _ in flips} & {("iqr:efc", 544), ("iqr:efc", 559), ("iqr:snrd_csf", min(outlying))}
+
+
+def test_user_decision_columns_match_a_direct_count(s2):
+    """A rater's per-image verdicts: -1/0/1 numbers where -1 means excluded (given as -1.0, while
+    the table reads as -1), and words (pass/fail) whose meaning is known; blanks never flag."""
+    rng = np.random.default_rng(3)
+    data = s2.assign(
+        rating=rng.choice([-1.0, 0.0, 1.0], size=len(s2), p=[0.2, 0.3, 0.5]),
+        verdict=rng.choice(["pass", "fail", ""], size=len(s2), p=[0.8, 0.15, 0.05]),
+    )
+    result = iqmstats.compare(
+        data,
+        key=iqmstats.example_path("ixi-key"),
+        key_map={"non_defaced": "original"},
+        conditions=list(CONDITIONS),
+        permutations=0,
+        bootstrap=0,
+        decision_columns={"rating": [-1.0], "verdict": ["fail"]},
+        measures=["cjv", "efc"],
+    )
+    rows = result.decisions.set_index("rule")
+    for rule, column, excluded in (("column:rating", "rating", [-1.0]), ("column:verdict", "verdict", ["fail"])):
+        a = data[data["defaced"] == 0].set_index("sub")[column]
+        b = data[data["defaced"] == 1].set_index("sub")[column]
+        both = (a != "") & (b != "")
+        out_a, out_b = a.isin(excluded) & both, b.isin(excluded) & both
+        x, y = int((out_a & ~out_b).sum()), int((out_b & ~out_a).sum())
+        assert rows.loc[rule, ["n", "excluded_a", "excluded_b", "flips_a_only", "flips_b_only"]].tolist() == [
+            int(both.sum()),
+            int(out_a.sum()),
+            int(out_b.sum()),
+            x,
+            y,
+        ], rule
+        assert rows.loc[rule, "p_mcnemar_exact"] == pytest.approx(stats.binomtest(x, x + y).pvalue, rel=1e-12)
+    assert rows.loc["column:rating", "n"] == 579 and rows.loc["column:verdict", "n"] < 579
+
+
+@pytest.mark.parametrize(
+    ("columns", "message"),
+    [
+        ({"rating": [-2]}, r"column 'rating' never holds '-2'; it holds -1, 0, 1. Name the values that mean excluded"),
+        (
+            ["rating"],
+            r"column 'rating' holds -1, 0, 1; say which values mean excluded, e.g. decision_columns=\{'rating': \['-1'\]\}",
+        ),
+        (["ratings"], r"no column 'ratings'. Did you mean 'rating'\?"),
+    ],
+)
+def test_decision_columns_that_cannot_be_read_are_refused(s2, columns, message):
+    data = s2.assign(rating=np.resize([-1.0, 0.0, 1.0], len(s2)))
+    with pytest.raises(iqmstats.errors.ParameterError, match=message):
+        iqmstats.compare(
+            data,
+            key=iqmstats.example_path("ixi-key"),
+            key_map={"non_defaced": "original"},
+            permutations=0,
+            bootstrap=0,
+            decision_columns=columns,
+        )

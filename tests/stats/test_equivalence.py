@@ -118,3 +118,29 @@ def test_hand_sized_example_against_r():
     assert table.loc["efc", "bias"] == pytest.approx(d.mean(), rel=1e-12)
     assert table.loc["efc", "sd_reference"] == pytest.approx(a.efc.dropna().std(ddof=1), rel=1e-12)
     assert table.loc["snr", "bias"] == pytest.approx(1.0125, rel=1e-12)  # 8.1 / 8 by hand
+
+
+def test_margins_in_raw_units_give_r_numbers_for_the_same_bounds(reference):
+    """Per-measure margins in each measure's units (R's 0.2 SD bounds, given as numbers) test the same
+    hypotheses, so every p value is R's; a margins table lacking measures names them and the fix."""
+    r = reference.set_index("iqm")
+    margins = r["margin_upper"].to_dict()
+    options = dict(
+        key=iqmstats.example_path("ixi-key"), key_map={"non_defaced": "original"}, permutations=0, bootstrap=0
+    )
+    conditions = ["original", "defaced"]
+    ours = iqmstats.compare(iqmstats.example_path("ixi-iqms"), conditions=conditions, margins=margins, **options)
+    table = ours.equivalence.set_index("iqm").loc[r.index]
+    assert (table["margin_units"] == "raw").all()
+    np.testing.assert_allclose(table["margin_upper"], r["margin_upper"], rtol=1e-15)
+    normal = r["p_tost"].to_numpy(dtype=float) >= TINY
+    np.testing.assert_allclose(table["p_tost"][normal], r["p_tost"][normal], rtol=1e-8)
+    assert (table["verdict"] == r["verdict"]).all()
+
+    two = {"cjv": margins["cjv"], "efc": margins["efc"]}
+    with pytest.raises(
+        iqmstats.errors.ParameterError,
+        match=r"no margin for 51 of the 53 measures analysed \(cnr, fwhm_x, .*or analyse only those with one: "
+        r"measures=\['cjv', 'efc'\]",
+    ):
+        iqmstats.compare(iqmstats.example_path("ixi-iqms"), conditions=conditions, margins=two, **options)

@@ -23,6 +23,7 @@ def power(
     key=None,
     key_map=None,
     modality=None,
+    on_invalid: str = "raise",
     where=None,
     average_over=None,
     reduce=None,
@@ -52,7 +53,7 @@ def power(
         Planned numbers of pairs (each at most the reference's participants) and effects: shifts
         in reference SDs of the ``shift`` measures (default all), first minus second; with
         ``multiplicative`` the second condition times 1 + delta. delta 0 gives the type-I error.
-    measures, reduce, pca_rule, where, average_over, modality, key, key_map
+    measures, reduce, pca_rule, where, average_over, modality, on_invalid, key, key_map
         As in ``compare``.
     margin : float, optional
         Also the power of TOST (equivalence) with this margin in reference SDs; at delta equal to
@@ -104,6 +105,7 @@ def _power(
     key,
     key_map,
     modality,
+    on_invalid,
     where,
     average_over,
     reduce,
@@ -128,7 +130,9 @@ def _power(
     from ..stats.preprocess import prepare_iqms
 
     inputs = {}
-    table = load_table(reference, measures=measures, modality=modality, inputs=inputs, name="reference")
+    table = load_table(
+        reference, measures=measures, modality=modality, on_invalid=on_invalid, inputs=inputs, name="reference"
+    )
     found_key = load_key(key, key_map, inputs) if key is not None else None
     if found_key is not None:
         from ..blinding import unblind
@@ -157,19 +161,18 @@ def _power(
         data = table.data
         if reference_condition is not None:
             if condition not in data:
-                from ..errors import did_you_mean, literal
+                from ..errors import did_you_mean
 
                 raise ParameterError(
-                    f"{{0}}: no column {condition!r}. {literal(did_you_mean(condition, table.id_columns))}",
+                    f"{{0}}: no column {condition!r}. {did_you_mean(condition, table.id_columns)}",
                     Param("condition", condition),
                 )
             present = sorted(data[condition].astype(str).unique())
             if reference_condition not in present:
-                from ..errors import did_you_mean, literal
+                from ..errors import did_you_mean
 
                 raise ParameterError(
-                    f"{{0}}: not a value of column {condition!r}. "
-                    f"{literal(did_you_mean(reference_condition, present))}",
+                    f"{{0}}: not a value of column {condition!r}. {did_you_mean(reference_condition, present)}",
                     Param("reference_condition", reference_condition),
                 )
             data = data[data[condition].astype(str) == reference_condition]
@@ -223,6 +226,7 @@ def _power(
         within_correlation=within_correlation,
         key_map=key_map,
         modality=modality,
+        on_invalid=on_invalid,
         where=where,
         average_over=average_over,
         reduce=reduce,
@@ -244,8 +248,22 @@ def _power(
         n_reference=complete.n,
         excluded=prepared.excluded.to_dict("records"),
         reference_left_out=prepared.left_out.to_dict("records"),
+        notes=_overlap_notes(n, complete.n),
     )
-    return PowerResult(provenance=record, power=result, smallest_n=smallest_n(result, target))
+    equivalence_deltas = None if multiplicative else margin  # a relative change has no place on an SD margin
+    return PowerResult(provenance=record, power=result, smallest_n=smallest_n(result, target, equivalence_deltas))
+
+
+def _overlap_notes(n_values, reference_n: int) -> list[str]:
+    """Warn when simulated studies would share most of their participants."""
+    large = [n for n in n_values if n > reference_n / 2]
+    if not large:
+        return []
+    return [
+        f"n = {', '.join(map(str, large))} is more than half of the reference's {reference_n} participants: "
+        "the simulated studies share most participants, so they vary less than new samples would and the "
+        "power there is pulled towards 0 or 1. Plan such n from a larger reference"
+    ]
 
 
 def _rating_power(ratings, key, conditions, n, bias, raters, simulations, alpha, seed, jobs, inputs):

@@ -72,5 +72,5 @@ def build_parser() -> Parser:
         family.register(commands)
     parser.commands = commands.choices
     for command in commands.choices.values():
-        command.set_defaults(command_parser=command)
+        command.set_defaults(command_parser=command, command_parsers=commands.choices)
     return parser

@@ -80,7 +80,8 @@ def _run_demo(args) -> int:
     ratings.write(out / "ratings")
     steps.update()
     steps.set_description("drawing the figures and the report")
-    form = flag_form(args.command_parser)
+    # the demo runs compare and ratings: advice names their options
+    form = flag_form(args.command_parser, args.command_parsers["compare"], args.command_parsers["ratings"])
     report = write_report(out / "report.html", comparison, ratings, form=form)
     steps.update()
     steps.close()

@@ -61,7 +61,14 @@ def register(commands) -> None:
     option(power, "--multiplicative", dest="multiplicative", action="store_true")
     option(power, "--within-correlation", dest="within_correlation", type=float)
     add_key_options(power, "unblind the reference first")
-    option(power, "--subject-col", dest="participant", metavar="COLUMN", help="participant column of paired pilot data")
+    option(
+        power,
+        "--subject-col",
+        "--participant-col",
+        dest="participant",
+        metavar="COLUMN",
+        help="participant column of paired pilot data",
+    )
     option(
         power,
         "--condition-col",
@@ -81,6 +88,13 @@ def register(commands) -> None:
     option(power, "--where", dest="where", type=column_values, action="append", metavar="COLUMN=VALUE[,VALUE]")
     option(power, "--average-over", dest="average_over", type=names, metavar="COLUMN[,COLUMN]")
     option(power, "--modality", dest="modality", choices=["T1w", "T2w", "bold"])
+    option(
+        power,
+        "--on-invalid",
+        dest="on_invalid",
+        choices=["raise", "skip"],
+        help="stop at (default), or leave out and list, invalid files and rows",
+    )
     option(power, "--reduce", dest="reduce", choices=["none", "pca"])
     option(power, "--pca-rule", dest="pca_rule", type=pca_rule)
     option(

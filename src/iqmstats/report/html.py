@@ -18,7 +18,7 @@ from pathlib import Path
 from .. import __version__
 from ..errors import python_form
 from ..io.write import check_writable, write_bytes
-from ..summaries import comparison_summary, number, power_summary, ratings_summary
+from ..summaries import comparison_summary, number, p_text, power_summary, ratings_summary
 
 _FIGURE_DPI = 110
 
@@ -72,7 +72,9 @@ def figures(*results) -> dict:
     if power is not None:
         target = power.provenance["parameters"]["target"]
         tests = ["hotelling", "any IQM (Holm)", "TOST: all (Holm)", "ratings LME (LRT)"]
-        made["power"] = plots.power_curves(power.power, target=target, tests=tests).figure
+        parameters = power.provenance["parameters"]
+        margin = None if parameters.get("multiplicative") else parameters.get("margin")
+        made["power"] = plots.power_curves(power.power, target=target, tests=tests, margin=margin).figure
     return made
 
 
@@ -107,6 +109,8 @@ def render_report(*results, form=python_form) -> tuple[str, dict[str, bytes]]:
         lstrip_blocks=True,
     )
     environment.filters["num"] = number
+    environment.filters["cell"] = _cell
+    environment.globals["zip"] = zip
     environment.filters["text"] = _text
     environment.tests["number"] = lambda v: (
         isinstance(v, (int, float, np.number)) and not isinstance(v, bool) and v == v
@@ -128,6 +132,11 @@ def write_report(path, *results, overwrite: bool = False, figures: bool = True, 
     for target, data in targets.items():
         write_bytes(data, target, overwrite=overwrite)
     return path
+
+
+def _cell(value, column: str) -> str:
+    """A number of a table: p-values that underflow to 0 as < 1e-300, the rest to 3 digits."""
+    return p_text(value) if column.startswith("p_") else number(value)
 
 
 def _text(value) -> str:

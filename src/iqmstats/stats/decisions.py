@@ -34,7 +34,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from ..errors import InputError, Param, ParameterError, literal
+from ..errors import Param, ParameterError
 from .distributions import binomial_two_sided
 
 DECISION_COLUMNS = ["rule", "n", "excluded_a", "excluded_b", "flips_a_only", "flips_b_only", "p_mcnemar_exact"]
@@ -131,16 +131,29 @@ def decision_values(column: pd.Series, name: str, excluded=None) -> pd.Series:
         unknown = [v for v in values if v.lower() not in EXCLUDED_VALUES | KEPT_VALUES]
         if unknown:
             raise ParameterError(
-                f"{{0}}: column {name!r} holds {literal(', '.join(values[:8]))}; say which values mean excluded, e.g. {{1}}",
+                f"{{0}}: column {name!r} holds {', '.join(values[:8])}; say which values mean excluded, e.g. {{1}}",
                 Param("decision_columns", [name]),
                 Param("decision_columns", {name: values[:1]}),
             )
         flags = text.str.lower().isin(EXCLUDED_VALUES)
     else:
-        absent = [v for v in excluded if v not in values]
+        canonical = text.map(_canonical)
+        absent = [v for v in excluded if _canonical(str(v).strip()) not in set(canonical[~empty])]
         if absent and values:
-            raise InputError(
-                f"decision column {name!r} never holds {', '.join(map(repr, absent))}; it holds {', '.join(values[:8])}"
+            raise ParameterError(
+                f"{{0}}: column {name!r} never holds {', '.join(map(repr, absent))}; it holds "
+                f"{', '.join(values[:8])}. Name the values that mean excluded, e.g. {{1}}",
+                Param("decision_columns", {name: list(excluded)}),
+                Param("decision_columns", {name: values[:1]}),
             )
-        flags = text.isin(list(excluded))
+        flags = canonical.isin([_canonical(str(v).strip()) for v in excluded])
     return flags.astype(float).where(~empty)
+
+
+def _canonical(value: str) -> str:
+    """A decision value compared as people mean it: -1, -1.0 and "-1" are one value."""
+    try:
+        number = float(value)
+    except ValueError:
+        return value
+    return repr(number) if np.isfinite(number) else value

@@ -13,7 +13,11 @@ equivalence interval [L, U] (L < 0 < U):
 
 A margin ``M`` in reference SDs gives [-M SD_ref, M SD_ref], SD_ref the between-participant SD
 (ddof = 1) of the reference condition over the participants analysed for that measure; raw
-margins give [-m, m] in the measure's units. Checked against base R's ``t.test``:
+margins give [-m, m] in the measure's units. A margin estimated from the data is itself
+uncertain: ``sd_reference_rse`` is SD_ref's relative standard error, sqrt((kurtosis - (n - 3) /
+(n - 1)) / n) / 2, and ``note`` flags measures whose kurtosis exceeds :data:`HEAVY_TAILS`
+(twice the normal standard error; simulations of TOST at the margin are then liberal): give
+those a raw margin. Checked against base R's ``t.test``:
 ``tests/stats/reference/equivalence.R``.
 
 Examples
@@ -52,7 +56,12 @@ EQUIVALENCE_COLUMNS = [
     "margin",
     "margin_units",
     "sd_reference",
+    "sd_reference_rse",
+    "note",
 ]
+#: Above this kurtosis the reference SD's standard error is more than twice a normal sample's:
+#: a margin in SD units then moves with it, and TOST at the margin becomes liberal.
+HEAVY_TAILS = 9.0
 
 
 def equivalence_tests(
@@ -76,8 +85,13 @@ def equivalence_tests(
     if margins is not None:
         absent = [name for name in first.columns if name not in margins]
         if absent:
+            covered = [name for name in first.columns if name in margins]
             raise ParameterError(
-                f"{{0}}: no margin for {', '.join(absent[:5])}{', ...' if len(absent) > 5 else ''}", Param("margins")
+                f"{{0}}: no margin for {len(absent)} of the {first.shape[1]} measures analysed "
+                f"({', '.join(absent[:5])}{', ...' if len(absent) > 5 else ''}). Give every measure a margin, "
+                + ("or analyse only those with one: {1}" if covered else "or give one margin in reference SDs: {1}"),
+                Param("margins"),
+                Param("measures", covered) if covered else Param("margin", 0.2),
             )
     rows = []
     for name in first.columns:
@@ -93,6 +107,13 @@ def equivalence_tests(
         df = n - 1
         p_lower, p_upper = float(t_sf((bias - lower) / se, df)), float(t_sf((upper - bias) / se, df))
         half = t_quantile(1 - alpha, df) * se
+        kurtosis = float(np.mean((a - a.mean()) ** 4) / np.var(a) ** 2) if n > 1 and np.var(a) > 0 else np.nan
+        rse = float(np.sqrt(max(kurtosis - (n - 3) / (n - 1), 0) / n) / 2) if n > 1 else np.nan
+        note = (
+            f"SD_ref is imprecise (kurtosis {kurtosis:.3g}): a margin in SD units moves with it; give a raw margin"
+            if margins is None and kurtosis > HEAVY_TAILS
+            else ""
+        )
         rows.append(
             (
                 name,
@@ -108,6 +129,8 @@ def equivalence_tests(
                 margin if margins is None else margins[name],
                 "reference SD" if margins is None else "raw",
                 sd_reference,
+                rse,
+                note,
             )
         )
     table = pd.DataFrame(rows, columns=[c for c in EQUIVALENCE_COLUMNS if c not in ("p_tost_holm", "verdict")])

@@ -34,7 +34,7 @@ import numpy as np
 import pandas as pd
 from statsmodels.stats.proportion import proportion_confint
 
-from ..errors import InsufficientDataError, Param, ParameterError, did_you_mean, literal
+from ..errors import InsufficientDataError, Param, ParameterError, did_you_mean
 from ..parallel import one_blas_thread, pool
 from .distributions import t_sf, t_two_sided
 from .multivariate import hotelling_f, hotelling_t2
@@ -88,7 +88,7 @@ def simulate_power(
     unknown = [name for name in (shifted or ()) if name not in names]
     if unknown:
         raise ParameterError(
-            f"{{0}}: {unknown[0]!r} is not a measure of the reference. {literal(did_you_mean(unknown[0], names))}",
+            f"{{0}}: {unknown[0]!r} is not a measure of the reference. {did_you_mean(unknown[0], names)}",
             Param("shift", list(shifted)),
         )
     too_many = [n for n in n_values if n > participants]
@@ -238,11 +238,28 @@ def _holm_all(p_values: np.ndarray, alpha: float) -> np.ndarray:
     return np.all(np.sort(p_values, axis=1) < alpha / (m - np.arange(m)), axis=1)
 
 
-def smallest_n(power: pd.DataFrame, target: float = 0.8) -> pd.DataFrame:
-    """Per test and delta > 0, the smallest simulated n whose power reaches ``target`` (NaN: none)."""
-    reached = power[(power["delta"] != 0) & (power["power"] >= target)]
-    found = reached.groupby(["test", "delta"])["n"].min()
-    grid = power[power["delta"] != 0][["test", "delta"]].drop_duplicates()
+def power_rows(power: pd.DataFrame, margin: float | None = None) -> pd.DataFrame:
+    """The rows of a power table whose rate is power (see :func:`smallest_n`), not a type-I error."""
+    tost = power["test"].str.startswith("TOST")
+    inside = power["delta"] == 0 if margin is None else power["delta"].abs() < margin
+    return power[np.where(tost, inside, power["delta"] != 0)]
+
+
+def smallest_n(power: pd.DataFrame, target: float = 0.8, margin: float | None = None) -> pd.DataFrame:
+    """Per test and delta, the smallest simulated n whose power reaches ``target`` (NaN: none).
+
+    Power means detecting a change for the difference tests (delta != 0) and showing equivalence
+    for TOST: delta 0, and with a ``margin`` (in the deltas' units) every delta inside it; at or
+    beyond the margin TOST's rate is an error rate, not power.
+
+    >>> grid = pd.DataFrame({"test": ["hotelling"] * 2 + ["TOST: all (Holm)"] * 2, "n": [20, 40] * 2,
+    ...                      "delta": [0.5] * 4, "power": [0.6, 0.9, 0.1, 0.2]})
+    >>> smallest_n(grid, margin=0.6)[["test", "smallest_n"]].values.tolist()
+    [['hotelling', 40], ['TOST: all (Holm)', <NA>]]
+    """
+    wanted = power_rows(power, margin)
+    found = wanted[wanted["power"] >= target].groupby(["test", "delta"])["n"].min()
+    grid = wanted[["test", "delta"]].drop_duplicates()
     summary = grid.merge(found.rename("smallest_n").reset_index(), how="left").assign(target=target)
     return summary.astype({"smallest_n": "Int64"})
 
