@@ -32,7 +32,7 @@ def test_read_refuses_to_replace_outputs_unless_forced(tmp_path, capsys):
     assert main(args) == 1
     assert (
         capsys.readouterr().err
-        == f"iqmstats: error: {sidecar} exists; choose another path or pass --force to replace it\n"
+        == f"iqmstats: error: {sidecar} exists; choose another path or replace it with --force\n"
     )
     assert not (tmp_path / "iqms.tsv").exists() and sidecar.read_text() == "mine"
     assert main([*args, "--force"]) == 0

@@ -231,7 +231,7 @@ def test_outputs_are_not_replaced_without_force(outputs, capsys):
         "--no-report",
     ]
     assert main(args) == 1
-    assert "exists; choose another path or pass --force" in capsys.readouterr().err
+    assert "exists; choose another path or replace it with --force" in capsys.readouterr().err
     assert main([*args, "--force"]) == 0
 
 

@@ -74,7 +74,7 @@ BAD = {
     "margins": [5, {"cjv": 0}, {"cjv": "wide"}],
     "alpha": [0, 0.5, 1.0, NAN, "0.05"],
     "iqr_k": [0, -1.5, NAN],
-    "decision_columns": [[], 5, {"qc": []}],
+    "decision_columns": [[], 5, {"qc": []}, {"qc": [float("nan")]}, ["qc=fail"]],
     "scale": [(4, 1), (1,), "1,4", (1, NAN)],
     "threshold": [NAN, "2.45", None],
     "n": [[2], [100.5], "100", [], [100, -5]],

@@ -146,6 +146,17 @@ def test_init_writes_a_plan_that_locks_once_filled_in(tmp_path, capsys):
     filled = text.replace('data = ""', 'data = "S2_Data.csv"').replace('reference = ""', 'reference = "S2_Data.csv"')
     (tmp_path / "plan.toml").write_text(filled)
     assert main(["plan", "lock", str(tmp_path / "plan.toml")]) == 0
+    every_example = "\n".join(line.removeprefix("# ") if " = " in line else line for line in filled.splitlines())
+    (tmp_path / "examples.toml").write_text(every_example.replace('reduce = "pca"', 'reduce = "none"'))
+    assert main(["plan", "lock", str(tmp_path / "examples.toml")]) == 0  # the template's examples are valid values
+
+
+def test_a_cli_style_value_in_a_plan_is_refused_at_lock(tmp_path, capsys):
+    (tmp_path / "plan.toml").write_text('[compare]\ndata = "S2_Data.csv"\ndecision_columns = "rater_1=-1.0"\n')
+    assert main(["plan", "lock", str(tmp_path / "plan.toml")]) == 2
+    assert "'rater_1=-1.0' is not a column name: to say which values mean excluded, give {'rater_1': ['-1.0']}" in (
+        capsys.readouterr().err
+    )
 
 
 def test_a_plan_of_an_older_iqmstats_still_runs(study):

@@ -49,6 +49,13 @@ def python_form(param: Param) -> str:
     return f"{param.name}={param.value!r}" if param.has_value else f"{param.name}=..."
 
 
+def _fill(template: str, params, form) -> str:
+    """``{0}``, ``{1}``, ... replaced by the parameters' text; any other brace is plain text."""
+    for index, param in enumerate(params):
+        template = template.replace(f"{{{index}}}", form(param))
+    return template
+
+
 class Message:
     """Text that may name parameters (``{0}``, ... for ``params``), rendered for its reader:
     ``str()`` for Python callers, :meth:`render` with the command line's own form."""
@@ -57,7 +64,7 @@ class Message:
         self.template, self.params = template, params
 
     def render(self, form=python_form) -> str:
-        return self.template.format(*(form(param) for param in self.params)) if self.params else self.template
+        return _fill(self.template, self.params, form)
 
     def __str__(self) -> str:
         return self.render()
@@ -79,9 +86,7 @@ class IqmstatsError(Exception):
 
     def render(self, form) -> str:
         """The message with each parameter written by ``form(param) -> str``."""
-        if not self.params:
-            return self.template
-        return self.template.format(*(form(param) for param in self.params))
+        return _fill(self.template, self.params, form)
 
 
 class InputError(IqmstatsError, ValueError):
@@ -128,13 +133,8 @@ def did_you_mean(value: str, valid) -> str:
     return f"Valid choices: {', '.join(shown)}."
 
 
-def literal(text) -> str:
-    """``text`` escaped for a message template that also names parameters (``{`` -> ``{{``)."""
-    return str(text).replace("{", "{{").replace("}", "}}")
-
-
 def check_choice(name: str, value, valid):
     """Return ``value`` if it is one of ``valid``, else raise a ParameterError with a hint."""
     if value not in valid:
-        raise ParameterError(f"{{0}} is not valid. {literal(did_you_mean(str(value), valid))}", Param(name, value))
+        raise ParameterError(f"{{0}} is not valid. {did_you_mean(str(value), valid)}", Param(name, value))
     return value

@@ -30,7 +30,7 @@ import sys
 from datetime import datetime, timezone
 from pathlib import Path
 
-from .errors import InputError, OutputError, ParameterError, did_you_mean, literal
+from .errors import InputError, OutputError, ParameterError, did_you_mean
 from .validation import DESCRIPTIONS, check
 
 if sys.version_info >= (3, 11):
@@ -82,16 +82,58 @@ def plan_template() -> str:
     for section in JOBS:
         lines.append(f"[{section}]")
         for name, parameter in plannable(section).items():
-            lines.append(f"# {DESCRIPTIONS.get(name, name)}")
+            lines.append(f"# {SECTION_DESCRIPTIONS.get((section, name)) or DESCRIPTIONS.get(name, name)}")
             default = parameter.default
             if default is inspect.Parameter.empty:
                 lines.append(f'{name} = ""')
             elif default is None:
-                lines.append(f'# {name} = ""')
+                lines.append(f"# {name} = {_toml(EXAMPLES.get(name, ''))}")
             else:
-                lines.append(f"{name} = {json.dumps(list(default) if isinstance(default, tuple) else default)}")
+                lines.append(f"{name} = {_toml(default)}")
         lines.append("")
     return "\n".join(lines)
+
+
+#: Example values the template shows for parameters without a default (commented out).
+EXAMPLES = {
+    "conditions": ["original", "defaced"],
+    "measures": ["cjv", "efc", "snr_wm"],
+    "between": "site",
+    "key": "key.json",
+    "key_map": {"non_defaced": "original"},
+    "participants": "participants.tsv",
+    "where": {"task": ["rest"]},
+    "average_over": ["run"],
+    "modality": "T1w",
+    "fit_on": "original",
+    "margin": 0.2,
+    "margins": "margins.tsv",
+    "decision_columns": {"qc": ["exclude"]},
+    "reference_condition": "original",
+    "shift": ["cjv", "efc"],
+    "ratings": "ratings.tsv",
+    "raters": 4,
+    "positions": "positions.json",
+    "reduce": "pca",
+    "participant": "subject",
+    "condition": "session",
+}
+SECTION_DESCRIPTIONS = {
+    ("ratings", "data"): "the ratings: an export such as S1_Data.tsv, any table, or a folder of rating-widget JSONs",
+    ("ratings", "participant"): "without a key: the participant column of an unblinded ratings table",
+    ("ratings", "condition"): "without a key: the condition column of an unblinded ratings table",
+}
+
+
+def _toml(value) -> str:
+    """A value as TOML: strings quoted, lists in brackets, dicts as inline tables."""
+    if isinstance(value, dict):
+        return "{ " + ", ".join(f"{json.dumps(str(k))} = {_toml(v)}" for k, v in value.items()) + " }"
+    if isinstance(value, (list, tuple)):
+        return "[" + ", ".join(_toml(v) for v in value) + "]"
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    return json.dumps(value)
 
 
 def read_plan(path) -> dict:
@@ -113,11 +155,9 @@ def check_plan(plan: dict, *, source: str) -> dict:
     calls: dict[str, dict] = {}
     for section, options in plan.items():
         if section not in JOBS:
-            raise ParameterError(
-                f"{literal(source)}: unknown section [{section}]. {literal(did_you_mean(section, JOBS))}"
-            )
+            raise ParameterError(f"{source}: unknown section [{section}]. {did_you_mean(section, JOBS)}")
         if not isinstance(options, dict):
-            raise ParameterError(f"{literal(source)}: [{section}] must be a table of parameters")
+            raise ParameterError(f"{source}: [{section}] must be a table of parameters")
         known = plannable(section)
         calls[section] = {}
         for key, value in options.items():
@@ -125,16 +165,14 @@ def check_plan(plan: dict, *, source: str) -> dict:
             if name == "data" and section == "power":
                 name = "reference"
             if name not in known:
-                raise ParameterError(
-                    f"{literal(source)}: [{section}] has no parameter {key!r}. {literal(did_you_mean(key, known))}"
-                )
+                raise ParameterError(f"{source}: [{section}] has no parameter {key!r}. {did_you_mean(key, known)}")
             if name == "key_map" and isinstance(value, str):
                 value = dict(pair.split("=", 1) for pair in value.split(",") if "=" in pair)
             try:
                 calls[section][name] = check(name, value, job=JOBS[section])
             except ParameterError as exc:  # in the plan's own words: key = value
                 said = exc.render(lambda param, key=key: f"{key} = {param.value!r}" if param.has_value else key)
-                raise ParameterError(f"{literal(source)}: [{section}] {literal(said)}", parameter=name) from None
+                raise ParameterError(f"{source}: [{section}] {said}", parameter=name) from None
     return calls
 
 

@@ -30,7 +30,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
-from .errors import PairingError, Param, ParameterError, did_you_mean, literal
+from .errors import PairingError, Param, ParameterError, did_you_mean
 from .io.bids import ENTITY_COLUMNS
 
 _ENTITIES = (*tuple(ENTITY_COLUMNS.values()), "suffix")
@@ -60,7 +60,7 @@ def choose_conditions(
         if len(present) != 2:
             raise ParameterError(
                 f"{{0}}: name the conditions to compare, in order (differences are first minus second); column "
-                f"{literal(repr(column))} holds {len(present)}: {literal(', '.join(present[:12]) or 'none')}",
+                f"{column!r} holds {len(present)}: {', '.join(present[:12]) or 'none'}",
                 Param(parameter, present[:2]),
             )
         return tuple(present), [
@@ -70,7 +70,7 @@ def choose_conditions(
     for name in conditions:
         if name not in present:
             raise ParameterError(
-                f"{{0}}: {name!r} is not a value of column {column!r}. {literal(did_you_mean(name, present))}",
+                f"{{0}}: {name!r} is not a value of column {column!r}. {did_you_mean(name, present)}",
                 Param(parameter, list(conditions)),
             )
     return tuple(conditions), []
@@ -100,8 +100,9 @@ def select_images(
         *(("average_over", c) for c in (average_over or ())),
     ]:
         if column is not None and column not in frame:
+            role = {"participant": "the participants", "condition": "the conditions"}.get(parameter, "it")
             raise ParameterError(
-                f"{{0}}: no column {column!r}. {literal(did_you_mean(column, identifiers))}",
+                f"{{0}}: no column {column!r} to take {role} from. {did_you_mean(column, identifiers)}",
                 Param(
                     parameter,
                     column
@@ -118,7 +119,7 @@ def select_images(
         for value in wanted:
             if value not in present:
                 raise ParameterError(
-                    f"{{0}}: column {column!r} has no value {value!r}. {literal(did_you_mean(value, present))}",
+                    f"{{0}}: column {column!r} has no value {value!r}. {did_you_mean(value, present)}",
                     Param("where", where),
                 )
         rows = rows[rows[column].astype(str).isin(wanted)]
@@ -196,7 +197,7 @@ def _refuse_duplicates(rows, participant, condition, average_over) -> None:
     varying = [(c, group[c].nunique()) for c in _ENTITIES if c in group and c not in keys and group[c].nunique() > 1]
     if not varying:
         raise PairingError(
-            f"{len(pairs)} participant/condition pair(s) appear in more than one row, e.g. {literal(where)} "
+            f"{len(pairs)} participant/condition pair(s) appear in more than one row, e.g. {where} "
             f"({len(group)} rows with the same entities); remove the duplicates (two files for one image?)."
         )
     described = " and ".join(f"{c} takes {n} values" for c, n in varying)
@@ -205,7 +206,7 @@ def _refuse_duplicates(rows, participant, condition, average_over) -> None:
     averaging = [c for c, _ in varying if c in ("run", "echo", "chunk")] or [varying[-1][0]]
     already = f" (after averaging over {', '.join(average_over)})" if average_over else ""
     raise PairingError(
-        f"several images per participant and condition{literal(already)}: {literal(described)} within {literal(where)} "
+        f"several images per participant and condition{already}: {described} within {where} "
         f"({len(pairs)} such pairs). Choose with {{0}}, or average with {{1}}",
         Param("where", {column: values[0]}),
         Param("average_over", averaging),

@@ -30,13 +30,13 @@ import numbers
 import os
 from collections.abc import Mapping
 
-from .errors import Param, ParameterError, did_you_mean, literal
+from .errors import Param, ParameterError, did_you_mean
 
 MODALITIES = ("T1w", "T2w", "bold")
 
 
 def _fail(name, value, problem: str):
-    raise ParameterError(f"{{0}}: {literal(problem)}", Param(name, value))
+    raise ParameterError(f"{{0}}: {problem}", Param(name, value))
 
 
 def _is_int(value) -> bool:
@@ -102,7 +102,7 @@ def flag(name, value):
 def choice(*valid):
     def rule(name, value):
         if not isinstance(value, str) or value not in valid:
-            raise ParameterError(f"{{0}} is not valid. {literal(did_you_mean(str(value), valid))}", Param(name, value))
+            raise ParameterError(f"{{0}} is not valid. {did_you_mean(str(value), valid)}", Param(name, value))
         return value
 
     return rule
@@ -119,6 +119,15 @@ def label(name, value):
     """A condition or group label: a string, or a whole number taken as its digits."""
     if _is_int(value):
         return str(value)
+    return text(name, value)
+
+
+def decision_value(name, value):
+    """A value of a decision column: a word, or a finite number taken as a person writes it (-1, 0.5)."""
+    if _is_number(value):
+        if not math.isfinite(value):
+            _fail(name, value, "a decision value must be a word or a finite number")
+        return str(int(value)) if float(value).is_integer() else repr(float(value))
     return text(name, value)
 
 
@@ -222,8 +231,20 @@ def decision_columns_rule(name, value):
     """Per-image decision columns: a list of columns holding known words (include/exclude, pass/fail,
     1/0, ...), or {column: [values meaning excluded]}."""
     if isinstance(value, Mapping):
-        return {text(name, column): names(1, of=label)(name, excluded) for column, excluded in value.items()}
-    return names(1)(name, value)
+        return {
+            text(name, column): names(1, of=decision_value)(name, [excluded] if _is_number(excluded) else excluded)
+            for column, excluded in value.items()
+        }
+    chosen = names(1)(name, value)
+    for column in chosen:
+        if "=" in column:
+            _fail(
+                name,
+                value,
+                f"{column!r} is not a column name: to say which values mean excluded, give "
+                f"{{{column.split('=')[0]!r}: [{column.split('=', 1)[1]!r}]}}",
+            )
+    return chosen
 
 
 def numbers_rule(of):
@@ -378,14 +399,15 @@ DESCRIPTIONS = {
     "bootstrap": "bootstrap resamples of the per-measure CIs (0: off)",
     "seed": "the seed of every random draw",
     "key": "the blinding key to unblind with",
-    "key_map": "rename condition tokens of the key, e.g. non_defaced=original",
+    "key_map": "rename condition tokens of the key (non_defaced to original, say)",
     "participants": "a BIDS participants.tsv whose columns (e.g. site) are joined by participant",
-    "where": "keep only images whose column holds one of the values, e.g. task=rest",
-    "average_over": "average the measures over these columns within participant and condition, e.g. run",
+    "where": "keep only the images whose column holds one of the values (task rest, say)",
+    "average_over": "average the measures over these columns within participant and condition (run, say)",
     "repeats": "repeated presentations of an image: keep the first, a random one, their mean (ratings: or all)",
     "drop_unpaired": "leave out (and list) participants lacking a condition instead of refusing",
     "modality": "keep only images of this BIDS suffix",
     "common_iqms": "keep the IQMs all records share when MRIQC versions differ",
+    "on_invalid": "stop at (raise), or leave out and list (skip), malformed files and rows",
     "reduce": "reduce the measures to principal components (pca)",
     "pca_rule": "'kaiser' (eigenvalue > 1) or a share of variance, e.g. 0.8",
     "fit_on": "fit standardisation and PCA on this condition (default: all pooled)",
@@ -396,7 +418,7 @@ DESCRIPTIONS = {
     "margins": "per-measure equivalence margins in raw units (a TSV with columns iqm, margin)",
     "alpha": "test level of TOST (its CI is 1 - 2 alpha) and of power",
     "iqr_k": "k of the IQR rule: outliers beyond Q1 - k IQR or Q3 + k IQR of the first condition",
-    "decision_columns": "per-image QC decision columns (include/exclude, pass/fail, 1/0; or NAME=VALUE meaning excluded)",
+    "decision_columns": "per-image QC decision columns holding include/exclude, pass/fail or 1/0 (or: which values mean excluded)",
     "rater_column": "the rater column of a ratings table",
     "id_column": "the blinded-id column",
     "rating_column": "the rating column of a ratings table",

@@ -7,7 +7,7 @@ import pytest
 
 from iqmstats import load_example
 from iqmstats.blinding import read_key, unblind
-from iqmstats.blinding.keys import BlindingKey
+from iqmstats.blinding.keys import BlindingKey, as_key
 from iqmstats.errors import BlindingError
 from iqmstats.examples import example_path
 from iqmstats.io.write import write_json
@@ -99,6 +99,21 @@ def test_entry_without_a_recognisable_condition(tmp_path):
     with pytest.raises(BlindingError, match=r"key entry '002_blurred' \(blinded id 2\) has no recognisable condition"):
         read_key(path)
     assert set(read_key(path, conditions={"blurred": "blurred"}).entries["condition"]) == {"defaced", "blurred"}
+
+
+@pytest.mark.parametrize("kind", ["ixi", "iqmstats", "loaded"])
+def test_a_condition_map_naming_no_condition_of_the_key_is_refused(tmp_path, kind):
+    """A typo in the map (defacd) would otherwise rename nothing and leave the conditions unexpected."""
+    if kind == "ixi":
+        key = example_path("ixi-key")
+    else:
+        loaded = read_key(example_path("ixi-key"))
+        write_json(loaded.to_document(), tmp_path / "key.json")
+        key = tmp_path / "key.json" if kind == "iqmstats" else loaded
+    with pytest.raises(BlindingError, match=r"key_map=\{'defacd': 'x'\} names condition 'defacd', which no key entry"):
+        as_key(key, conditions={"defacd": "x"})
+    renamed = as_key(key, conditions={"defaced": "pydeface"}).entries["condition"]
+    assert set(renamed) == {"pydeface", "non_defaced"}
 
 
 def test_one_blinded_id_for_two_originals(tmp_path):

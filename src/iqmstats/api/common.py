@@ -55,7 +55,10 @@ def load_table(
     table = read_iqms(
         path, modality=modality, measures=measures, iqm_sets=sets, on_invalid=on_invalid, jobs=jobs, progress=progress
     )
-    record_file(inputs, name, path)
+    if table.checksum is not None:  # a folder: checksummed while it was read
+        inputs[name], inputs[f"{name}_sha256"] = str(path), table.checksum
+    else:
+        record_file(inputs, name, path)
     return table
 
 

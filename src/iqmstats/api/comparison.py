@@ -31,6 +31,7 @@ def compare(
     drop_unpaired: bool = False,
     modality: str | None = None,
     common_iqms: bool = False,
+    on_invalid: str = "raise",
     reduce: str | None = None,
     pca_rule="kaiser",
     fit_on=None,
@@ -80,8 +81,9 @@ def compare(
         Repeated presentations of a blinded image: keep presentation 1, a random one, or the mean.
     drop_unpaired : bool
         Leave out (and list) participants lacking a condition instead of refusing.
-    modality, common_iqms : optional
-        Keep only one BIDS suffix; keep the IQMs all records share (mixed MRIQC versions).
+    modality, common_iqms, on_invalid : optional
+        Keep only one BIDS suffix; keep the IQMs all records share (mixed MRIQC versions);
+        ``on_invalid='skip'`` leaves malformed files or rows out (listed in the provenance).
     reduce, pca_rule, fit_on, standardise_within : optional
         ``reduce='pca'``: z-score and PCA fitted once ('kaiser' or a share of variance; on all
         conditions pooled or on ``fit_on``; per level of ``between`` when ``standardise_within``).
@@ -152,6 +154,7 @@ def _compare(
     drop_unpaired,
     modality,
     common_iqms,
+    on_invalid,
     reduce,
     pca_rule,
     fit_on,
@@ -173,7 +176,13 @@ def _compare(
 
     inputs = {}
     table = load_table(
-        data, measures=measures, modality=modality, common_iqms=common_iqms, progress=progress, inputs=inputs
+        data,
+        measures=measures,
+        modality=modality,
+        common_iqms=common_iqms,
+        on_invalid=on_invalid,
+        progress=progress,
+        inputs=inputs,
     )
     if key is not None:
         from ..blinding import unblind
@@ -256,6 +265,7 @@ def _compare(
         drop_unpaired=drop_unpaired,
         modality=modality,
         common_iqms=common_iqms,
+        on_invalid=on_invalid,
         reduce=reduce,
         pca_rule=pca_rule,
         fit_on=fit_on,
@@ -281,6 +291,7 @@ def _compare(
         multivariate_left_out=prepared.left_out.to_dict("records"),
         pairing_audit=audit,
         notes=selection.notes,
+        passed_over=table.skipped.to_dict("records"),
         margins=raw_margins,
     )
     reduction = prepared.reduction
@@ -461,7 +472,7 @@ def _margins(margins, inputs) -> dict:
 
 def _decision_columns(frame: pd.DataFrame, wanted) -> dict[str, pd.Series]:
     """Per-image decision columns as 1.0 (excluded) / 0.0 (kept) / NaN."""
-    from ..errors import did_you_mean, literal
+    from ..errors import did_you_mean
     from ..stats.decisions import decision_values
 
     if wanted is None:
@@ -471,7 +482,7 @@ def _decision_columns(frame: pd.DataFrame, wanted) -> dict[str, pd.Series]:
     for name, excluded in spec.items():
         if name not in frame:
             raise ParameterError(
-                f"{{0}}: no column {name!r}. {literal(did_you_mean(name, frame.columns))}",
+                f"{{0}}: no column {name!r}. {did_you_mean(name, frame.columns)}",
                 Param("decision_columns", wanted),
             )
         found[name] = decision_values(frame[name], name, excluded)

@@ -115,10 +115,10 @@ def _analyse(
     else:
         for parameter, column in (("participant", participant), ("condition", condition)):
             if column not in ratings:
-                from ..errors import did_you_mean, literal
+                from ..errors import did_you_mean
 
                 raise ParameterError(
-                    f"{{0}}: the ratings have no column {column!r}. {literal(did_you_mean(column, ratings.columns))}",
+                    f"{{0}}: the ratings have no column {column!r}. {did_you_mean(column, ratings.columns)}",
                     Param(parameter, column),
                 )
         ratings = ratings.rename(columns={participant: "participant", condition: "condition"})

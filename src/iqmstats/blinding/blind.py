@@ -30,7 +30,7 @@ import numpy as np
 import orjson
 import pandas as pd
 
-from ..errors import BlindingError, OutputError, ParameterError
+from ..errors import BlindingError, OutputError, Param, ParameterError
 from ..io.bids import ENTITY_COLUMNS, parse_bids_name
 from ..io.derivatives import walk_files
 from ..io.write import check_writable, write_bytes, write_json
@@ -71,14 +71,19 @@ def find_images(sources, conditions, *, condition_entity: str | None = None) -> 
         if len(sources) != len(conditions):
             raise ParameterError(
                 f"{len(sources)} source dataset(s) for {len(conditions)} condition(s): give one dataset per "
-                "condition, in the order of --conditions, or one dataset and --condition-entity acq|rec"
+                "condition, in the order of {0}, or one dataset and {1}",
+                Param("conditions", list(conditions)),
+                Param("condition_entity", "acq"),
             )
         images = [
             img for source, condition in zip(sources, conditions) for img in _images_of(source, condition=condition)
         ]
     else:
         if condition_entity not in CONDITION_ENTITIES or len(sources) != 1:
-            raise ParameterError(f"--condition-entity takes one of {', '.join(CONDITION_ENTITIES)} with one dataset")
+            raise ParameterError(
+                f"{{0}} takes one of {', '.join(CONDITION_ENTITIES)} with one dataset",
+                Param("condition_entity", condition_entity),
+            )
         images = list(_images_of(sources[0], entity=ENTITY_COLUMNS[condition_entity]))
         unknown = sorted({img.path.name for img in images if img.condition not in conditions})
         if unknown:

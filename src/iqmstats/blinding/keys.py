@@ -38,7 +38,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from ..errors import BlindingError
+from ..errors import BlindingError, Param
 
 KEY_FORMAT = "iqmstats-blinding-key"
 KEY_VERSION = 1
@@ -109,6 +109,7 @@ def as_key(key, *, conditions: dict[str, str] | None = None, positions=None) -> 
     if isinstance(key, BlindingKey):
         if not conditions:
             return key
+        _check_map_used("the key given", set(key.entries["condition"]), conditions)
         entries = key.entries.assign(condition=key.entries["condition"].replace(conditions))
         return BlindingKey(entries, key.format, key.metadata)
     if isinstance(key, dict):
@@ -166,16 +167,19 @@ def _from_pairs(path, pairs: list[tuple[str, str]], kind: str, conditions: dict[
             f"{len(repeated)} such id(s). A key must map each blinded id to one image."
         )
     tokens = sorted({*CONDITION_TOKENS, *conditions}, key=len, reverse=True)
-    rows = []
+    rows, used = [], set()
     for blinded, name in pairs:
         token = next((t for t in tokens if name.endswith("_" + t) and len(name) > len(t) + 1), None)
         if token is None:
             raise BlindingError(
                 f"{path}: key entry {name!r} (blinded id {blinded}) has no recognisable condition; "
                 f"names must end in _<condition> with one of: {', '.join(tokens)}. "
-                "Name other conditions with --map TOKEN=NAME."
+                "Name other conditions with {0}",
+                Param("key_map", {"TOKEN": "NAME"}),
             )
+        used.add(token)
         rows.append((blinded, name[: -len(token) - 1], conditions.get(token, token), None))
+    _check_map_used(path, used, conditions)
     entries = pd.DataFrame(rows, columns=["blinded_id", "participant", "condition", "source"])
     order = entries["blinded_id"].map(lambda i: (0, int(i), i) if i.isdigit() else (1, 0, i))
     entries["presentation"] = (
@@ -200,9 +204,21 @@ def _from_iqmstats(path, document: dict, conditions: dict[str, str]) -> Blinding
     twice = entries["blinded_id"][entries["blinded_id"].duplicated()]
     if len(twice):
         raise BlindingError(f"{path}: blinded id {twice.iloc[0]} appears in two entries; the key is corrupt")
+    _check_map_used(path, set(entries["condition"]), conditions)
     entries["condition"] = entries["condition"].replace(conditions)
     metadata = {k: v for k, v in document.items() if k not in ("format", "version", "entries")}
     return BlindingKey(entries, "iqmstats", metadata)
+
+
+def _check_map_used(path, present: set[str], conditions: dict[str, str]) -> None:
+    """Refuse a condition map naming a token the key does not contain (a typo would rename nothing)."""
+    unused = sorted(set(conditions) - present)
+    if unused:
+        raise BlindingError(
+            f"{path}: {{0}} names condition {', '.join(map(repr, unused))}, which no key entry has; "
+            f"the key's conditions are {', '.join(sorted(present))}",
+            Param("key_map", conditions),
+        )
 
 
 def _check_positions(path: Path, key: BlindingKey, positions: Path) -> None:

@@ -123,6 +123,8 @@ def flag_form(*parsers):
             actions.setdefault(name, action)
 
     def form(param) -> str:
+        if param.name == "overwrite":  # the result writers' parameter is the command line's --force
+            return "--force"
         action = actions.get(param.name)
         if action is None:
             return python_form(param)
@@ -197,7 +199,15 @@ def add_key_options(parser, purpose: str, *, required: bool = False) -> None:
 
 
 def write_outputs(result, out: Path, args, form) -> None:
-    """Write a result's tables into ``out`` and, unless --no-report, its report."""
+    """Write a result's tables into ``out`` and, unless --no-report, its report. Replacing the
+    tables of a folder whose report stays would leave a report that no longer matches: refused."""
+    if args.no_report and (out / "report.html").exists():
+        from ..errors import OutputError
+
+        raise OutputError(
+            f"{out / 'report.html'} is the report of an earlier run and would no longer match the new "
+            "outputs: remove it (and figures/), write into a new folder, or drop --no-report"
+        )
     result.write(out, overwrite=args.force)
     if not args.no_report:
         result.write_report(out / "report.html", overwrite=args.force, form=form)

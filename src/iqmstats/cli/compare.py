@@ -47,16 +47,17 @@ def register(commands) -> None:
     option(
         compare,
         "--subject-col",
+        "--participant-col",
         dest="participant",
         metavar="COLUMN",
-        help="participant column (default: participant, which unblinding adds; a BIDS tree: subject)",
+        help="participant column (default: participant, which unblinding adds; for an MRIQC tree give subject)",
     )
     option(
         compare,
         "--condition-col",
         dest="condition",
         metavar="COLUMN",
-        help="condition column (default: condition; a BIDS tree: session, acquisition, reconstruction, run)",
+        help="condition column (default: condition, which unblinding adds; for an MRIQC tree give session, acquisition, reconstruction or run)",
     )
     option(
         compare,
@@ -98,6 +99,13 @@ def register(commands) -> None:
     option(compare, "--drop-unpaired", dest="drop_unpaired", action="store_true")
     option(compare, "--modality", dest="modality", choices=["T1w", "T2w", "bold"])
     option(compare, "--common-iqms", dest="common_iqms", action="store_true")
+    option(
+        compare,
+        "--on-invalid",
+        dest="on_invalid",
+        choices=["raise", "skip"],
+        help="stop at (default), or leave out and list, invalid files and rows",
+    )
     option(compare, "--reduce", dest="reduce", choices=["none", "pca"])
     option(compare, "--pca-rule", dest="pca_rule", type=pca_rule)
     option(compare, "--fit-on", dest="fit_on", metavar="CONDITION")

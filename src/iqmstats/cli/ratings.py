@@ -78,6 +78,7 @@ def register(commands) -> None:
     option(
         ratings,
         "--subject-col",
+        "--participant-col",
         dest="participant",
         metavar="COLUMN",
         help="without --key: the participant column of an unblinded table",

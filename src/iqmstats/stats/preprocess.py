@@ -26,6 +26,8 @@ from ..errors import InsufficientDataError, Param, ParameterError, check_choice
 from ..pairing import PairedIQMs
 from .reduction import pca_reduce, standardise
 
+#: Values that vary by less than this share of their magnitude are numerically constant.
+RELATIVE_SPREAD_FLOOR = 1e-4
 #: A catalogue identity counts as exact when it holds to this relative precision.
 DEPENDENCY_TOLERANCE = 1e-6
 SCREEN_COLUMNS = ["iqm", "kept", "reason", "detail"]
@@ -48,7 +50,10 @@ def screen_iqms(
     ``constant``
         one value in every image.
     ``near_constant``
-        one value in at least ``max_identical_share`` of the images.
+        one value in at least ``max_identical_share`` of the images, or values that vary by
+        less than :data:`RELATIVE_SPREAD_FLOOR` of their magnitude (SD / |mean|): numerically
+        constant, e.g. a summary MRIQC fixes by its intensity normalisation (summary_wm_median
+        of about 1000 in every image, in some MRIQC versions).
     ``redundant``
         an exact identity of the catalogue holds in these data (``icvs_*`` sum to 1; ``snr_total``,
         ``snrd_total``, ``fwhm_avg`` are means of their parts): the parts are kept and the
@@ -76,6 +81,11 @@ def screen_iqms(
         elif top_share >= max_identical_share:
             mode = present.mode().iloc[0]
             verdicts[iqm] = ("near_constant", f"{mode:g} in {top_share:.1%} of images")
+        elif (spread := present.std() / abs(present.mean()) if present.mean() else np.inf) < RELATIVE_SPREAD_FLOOR:
+            verdicts[iqm] = (
+                "near_constant",
+                f"{present.mean():.6g} with a relative SD of {spread:.1g} (under {RELATIVE_SPREAD_FLOOR:g}): constant in practice",
+            )
     for dependency in catalogue.dependencies(modality) if modality else ():
         if all(c in values.columns and c not in verdicts for c in dependency.columns):
             residual = dependency.max_residual(values)
