@@ -1,19 +1,22 @@
-"""How fast is reading N per-image MRIQC JSONs? iqmstats against baselines, in one run.
+"""How fast is reading and unblinding N per-image MRIQC JSONs, as a user runs it? In one run:
 
 Writes N realistic files (the real example T1w JSON with jittered IQM values) in the study's
-blinded layout ``sub-<id>/ses-V1/anat/sub-<id>_ses-V1_run-1_T1w.json`` and times, on a warm
-page cache:
+blinded layout ``sub-<id>/ses-V1/anat/sub-<id>_ses-V1_run-1_T1w.json`` with a pilot-format key
+(``{"P0000001_non_defaced": <blinded id>, ...}``), then times whole processes, launch to exit,
+on a warm page cache, with their peak memory (``/usr/bin/time``):
 
-- floor: walk the tree and read every file's bytes (no parsing);
-- seed: the defacing notebook's loop: ``json.load`` per file, drop non-IQM keys, and map the
-  blinded id back with its linear ``get_key`` scans of the blinding key and position dict;
-- json_normalize: ``json.load`` + ``pandas.json_normalize`` per file, concatenated;
-- iqmstats: ``read_iqms`` serial (``jobs=1``) and with the default worker processes.
+- floor: a plain Python process that walks the tree (``os.scandir``) and reads every file's
+  bytes (no parsing, no imports);
+- seed: the defacing notebook's loop in its own process: ``json.load`` per file, drop non-IQM
+  keys, map the blinded id back with its linear ``get_key`` scans of the key;
+- ``iqmstats read TREE --out t.tsv`` and ``iqmstats unblind TREE --key key.json --out t.tsv``.
 
-The slow baselines get a time budget: past it they are timed on the first files only (with the
-full-size key, so each lookup costs what it costs at N) and their rate is reported as measured.
+The seed loop is quadratic; past ``--budget`` seconds it stops and its time for all N files is
+extrapolated from the files it did (each lookup scans the full-size key, so a file costs what it
+costs at N). Then the phases of ``unblind`` in-process: walk, walk + parse + table (``read``),
+unblind join, TSV writing.
 
-Usage: python benchmarks/bench_ingest.py [--sizes 1000 10000 100000] [--budget 20]
+Usage: python benchmarks/bench_ingest.py [--sizes 50000 200000] [--budget 60]
 """
 
 from __future__ import annotations
@@ -23,22 +26,65 @@ import json
 import os
 import random
 import shutil
+import subprocess
+import sys
 import tempfile
 import time
+from datetime import date
 from pathlib import Path
 
 import numpy as np
-import pandas as pd
 
 import iqmstats
 from iqmstats.io.derivatives import walk_files
 
 TEMPLATE = Path(__file__).resolve().parents[1] / "tests" / "data" / "sub-0001_T1w.json"
 NON_IQM = ("bids_meta", "provenance", "size_x", "size_y", "size_z", "spacing_x", "spacing_y", "spacing_z")
+IQMSTATS = str(Path(sys.executable).parent / "iqmstats")
+
+FLOOR = """
+import os, sys
+folders = [sys.argv[1]]
+while folders:
+    with os.scandir(folders.pop()) as entries:
+        for entry in entries:
+            if entry.is_dir(follow_symlinks=False):
+                folders.append(entry.path)
+            else:
+                with open(entry.path, "rb") as handle:
+                    handle.read()
+"""
+
+SEED = f"""
+import json, sys, time
+import numpy as np
+root, key_file, budget = sys.argv[1], sys.argv[2], float(sys.argv[3])
+NON_IQM = {NON_IQM!r}
+blind = json.load(open(key_file))
+def get_key(my_dict, val):  # verbatim logic of the seed notebook
+    for key, value in my_dict.items():
+        if val == value:
+            return key
+n_sub = len(blind) // 2
+iqms_original, iqms_defaced = np.zeros((n_sub, 62)), np.zeros((n_sub, 62))
+start = time.perf_counter()
+for s in range(len(blind)):
+    with open(f"{{root}}/sub-{{s}}/ses-V1/anat/sub-{{s}}_ses-V1_run-1_T1w.json") as json_file:
+        iqms = json.load(json_file)
+        iqms_keys = [k for k in iqms if k not in NON_IQM]
+    sub = get_key(blind, s)
+    pos = int(sub[1:8])
+    target = iqms_original if "non_deface" in sub else iqms_defaced
+    for i, key in enumerate(iqms_keys):
+        target[pos, i] = iqms[key]
+    if time.perf_counter() - start > budget:
+        break
+print(s + 1, time.perf_counter() - start)
+"""
 
 
-def write_tree(root: Path, n: int, seed: int = 0) -> tuple[dict, dict]:
-    """Write n blinded JSONs; return the seed-style blinding key and position dict."""
+def write_tree(root: Path, n: int, seed: int = 0) -> Path:
+    """Write n blinded JSONs under ``root/tree`` and the pilot-format key; return the key's path."""
     template = json.loads(TEMPLATE.read_text())
     rng = np.random.default_rng(seed)
     iqm_keys = [k for k in template if k not in NON_IQM]
@@ -46,109 +92,97 @@ def write_tree(root: Path, n: int, seed: int = 0) -> tuple[dict, dict]:
         record = dict(template)
         for key, factor in zip(iqm_keys, rng.uniform(0.9, 1.1, len(iqm_keys))):
             record[key] = template[key] * float(factor)
-        folder = root / f"sub-{i}" / "ses-V1" / "anat"
+        folder = root / "tree" / f"sub-{i}" / "ses-V1" / "anat"
         folder.mkdir(parents=True)
         (folder / f"sub-{i}_ses-V1_run-1_T1w.json").write_text(json.dumps(record, indent=2))
     ids = list(range(n))
     random.Random(seed).shuffle(ids)
-    participants = [f"P{p:07d}" for p in range(n // 2 + 1)]
-    blind = {}
-    for j, blinded in enumerate(ids):
-        blind[f"{participants[j // 2]}_{'non_defaced' if j % 2 == 0 else 'pydeface'}"] = blinded
-    return blind, {str(pos): name for pos, name in enumerate(participants)}
+    key = {f"P{j // 2:07d}_{'non_defaced' if j % 2 == 0 else 'pydeface'}": blinded for j, blinded in enumerate(ids)}
+    (root / "key.json").write_text(json.dumps(key))
+    return root / "key.json"
 
 
-def floor(root: Path, _budget) -> int:
-    """The least any reader must do: find the files (the fastest walk we know) and read them."""
-    count = 0
-    for rel in walk_files(str(root)):
-        with open(os.path.join(root, rel), "rb") as handle:
-            handle.read()
-        count += 1
-    return count
-
-
-def get_key(my_dict, val):  # verbatim logic of the seed notebook
-    for key, value in my_dict.items():
-        if val == value:
-            return key
-
-
-def seed_loop(root: Path, budget, blind, positions) -> int:
-    n_sub = len(positions)
-    iqms_original = np.zeros((n_sub, 62))
-    iqms_defaced = np.zeros((n_sub, 62))
+def process(command: list[str]) -> tuple[float, float, str]:
+    """(seconds, peak resident MB, stdout) of one process, launch to exit."""
+    report = tempfile.NamedTemporaryFile(suffix=".time", delete=False).name
     start = time.perf_counter()
-    for s in range(len(blind)):
-        with open(root / f"sub-{s}" / "ses-V1" / "anat" / f"sub-{s}_ses-V1_run-1_T1w.json") as json_file:
-            iqms = json.load(json_file)
-            iqms_keys = [k for k in iqms if k not in NON_IQM]
-        sub = get_key(blind, s)
-        pos = int(get_key(positions, sub[0:8]))
-        target = iqms_original if "non_deface" in sub else iqms_defaced
-        for i, key in enumerate(iqms_keys):
-            target[pos, i] = iqms[key]
-        if time.perf_counter() - start > budget:
-            return s + 1
-    return len(blind)
+    done = subprocess.run(["/usr/bin/time", "-f", "%M", "-o", report, *command], capture_output=True, text=True)
+    seconds = time.perf_counter() - start
+    if done.returncode != 0:
+        raise SystemExit(f"{' '.join(command)} failed: {done.stderr}")
+    peak = int(Path(report).read_text().split()[-1]) / 1024
+    os.unlink(report)
+    return seconds, peak, done.stdout
 
 
-def normalize_loop(root: Path, budget) -> int:
-    frames, start = [], time.perf_counter()
-    for folder, _, files in sorted(os.walk(root)):
-        for name in files:
-            with open(os.path.join(folder, name)) as handle:
-                frames.append(pd.json_normalize(json.load(handle)))
-            if time.perf_counter() - start > budget:
-                pd.concat(frames)
-                return len(frames)
-    pd.concat(frames)
-    return len(frames)
-
-
-def count_iqmstats(root: Path, jobs) -> int:
-    return len(iqmstats.read_iqms(root, jobs=jobs).data)
-
-
-def timed(function, *args) -> tuple[float, int]:
+def phases(tree: Path, key: Path, out: Path) -> dict[str, float]:
+    """In-process seconds of each phase of ``iqmstats unblind`` (start-up excluded)."""
+    found = {}
     start = time.perf_counter()
-    done = function(*args)
-    return time.perf_counter() - start, done
+    files = sum(1 for _ in walk_files(str(tree)))
+    found["walk the tree"] = time.perf_counter() - start
+    start = time.perf_counter()
+    table = iqmstats.read(tree)
+    found["walk + parse + build the table (read)"] = time.perf_counter() - start
+    start = time.perf_counter()
+    unblinded = iqmstats.unblind(table, key)
+    found["load the key, unblind, join"] = time.perf_counter() - start
+    start = time.perf_counter()
+    unblinded.write(out)
+    found["write the TSV and its sidecar"] = time.perf_counter() - start
+    assert files == len(table.data) == len(unblinded.data)
+    return found
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--sizes", type=int, nargs="+", default=[1000, 10000, 100000])
-    parser.add_argument("--budget", type=float, default=20.0, help="seconds per slow baseline before it stops")
+    parser.add_argument("--sizes", type=int, nargs="+", default=[50_000, 200_000])
+    parser.add_argument("--budget", type=float, default=60.0, help="seconds before the seed loop stops")
     parser.add_argument("--workdir", type=Path, default=None)
     args = parser.parse_args()
-    print(f"iqmstats {iqmstats.__version__}, {os.cpu_count()} cores; warm page cache; files/s (higher is better)\n")
-    print("| N | approach | files timed | seconds | files/s | x floor time | speed-up vs seed |")
-    print("|---|---|---|---|---|---|---|")
+    print(f"iqmstats {iqmstats.__version__}, {os.cpu_count()} cores, {date.today()}; warm page cache")
+    print("whole processes, launch to exit; peak resident memory from /usr/bin/time\n")
+    print("| N | process | seconds | x floor | speed-up vs seed | peak MB |")
+    print("|---|---|---|---|---|---|")
+    profiles = {}
     for n in args.sizes:
         root = Path(tempfile.mkdtemp(dir=args.workdir, prefix=f"bench_ingest_{n}_"))
         try:
-            blind, positions = write_tree(root, n)
-            floor(root, None)  # warm the page cache once for every approach
-            runs = {
-                "floor (walk + read bytes)": timed(floor, root, None),
-                "seed notebook loop (json.load + get_key)": timed(seed_loop, root, args.budget, blind, positions),
-                "json.load + json_normalize loop": timed(normalize_loop, root, args.budget),
-                "iqmstats read_iqms, jobs=1": timed(count_iqmstats, root, 1),
-                "iqmstats read_iqms (default jobs)": timed(count_iqmstats, root, None),
-            }
-            rates = {name: done / seconds for name, (seconds, done) in runs.items()}
-            floor_rate, seed_rate = (
-                rates["floor (walk + read bytes)"],
-                rates["seed notebook loop (json.load + get_key)"],
+            key = write_tree(root, n)
+            tree = root / "tree"
+            process([sys.executable, "-c", FLOOR, str(tree)])  # warm the page cache for every process
+            floor = process([sys.executable, "-c", FLOOR, str(tree)])
+            seed_seconds, seed_peak, printed = process(
+                [sys.executable, "-c", SEED, str(tree), str(key), str(args.budget)]
             )
-            for name, (seconds, done) in runs.items():
+            done, looped = printed.split()
+            seed_total = seed_seconds - float(looped) + float(looped) * n / int(done)
+            runs = {
+                "floor: walk + read bytes (python)": floor[:2],
+                "seed notebook loop" + ("" if int(done) == n else f" (extrapolated from {int(done):,} files)"): (
+                    seed_total,
+                    seed_peak,
+                ),
+                "iqmstats read": process([IQMSTATS, "read", str(tree), "--out", str(root / "read.tsv")])[:2],
+                "iqmstats unblind": process(
+                    [IQMSTATS, "unblind", str(tree), "--key", str(key), "--out", str(root / "unblinded.tsv")]
+                )[:2],
+            }
+            for name, (seconds, peak) in runs.items():
                 print(
-                    f"| {n:,} | {name} | {done:,} | {seconds:.2f} | {rates[name]:,.0f} | "
-                    f"{floor_rate / rates[name]:.1f} | {rates[name] / seed_rate:.1f} |"
+                    f"| {n:,} | {name} | {seconds:.1f} | {seconds / floor[0]:.1f} | {seed_total / seconds:.1f} | "
+                    f"{peak:,.0f} |"
                 )
+            profiles[n] = phases(tree, key, root / "profile.tsv")
         finally:
             shutil.rmtree(root)
+    start = process([IQMSTATS, "--version"])[0]
+    print("\nphases of unblind, in-process (seconds)\n")
+    print("| phase | " + " | ".join(f"N = {n:,}" for n in profiles) + " |")
+    print("|---|" + "---|" * len(profiles))
+    print("| start-up (iqmstats --version, a process) | " + " | ".join(f"{start:.2f}" for _ in profiles) + " |")
+    for phase in next(iter(profiles.values())):
+        print(f"| {phase} | " + " | ".join(f"{profile[phase]:.2f}" for profile in profiles.values()) + " |")
 
 
 if __name__ == "__main__":

@@ -145,5 +145,6 @@ def test_tost_power_from_a_small_pilot_names_what_not_to_rely_on(tmp_path):
     summary = result.summary()
     assert "TOST, every measure within 0.5 SD at a true shift of 0: power 0.8 reached at n = " in summary
     assert "LIBERAL (more false positives than alpha: do not rely on their power): " in summary
+    assert " of 11 tests keep alpha at every planned n" in summary  # hotelling, Holm, 4 t, 4 TOST, TOST all
     assert "TOST: efc" in summary.split("LIBERAL")[1]
     assert "note: n = 24 is more than half of the reference's 24 participants" in summary

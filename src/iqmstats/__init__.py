@@ -14,7 +14,6 @@ Examples
 """
 
 from importlib import import_module
-from importlib.metadata import PackageNotFoundError, version
 
 from .errors import (
     BlindingError,
@@ -26,10 +25,9 @@ from .errors import (
     ParameterError,
 )
 
-try:
-    __version__ = version("iqmstats")
-except PackageNotFoundError:  # running from a source tree that was not installed
-    __version__ = "0+unknown"
+#: The one place the version is written (pyproject.toml reads it): importlib.metadata would
+#: cost more start-up than the rest of ``import iqmstats``.
+__version__ = "0.1.0"
 
 #: Public names loaded on first use: name -> module (relative to this package).
 _LAZY = {

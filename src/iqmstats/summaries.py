@@ -290,9 +290,11 @@ def power_summary(result) -> list[Message]:
         )
     null = power[power["type_i"].isin(["calibrated", "conservative", "liberal"])]
     if len(null):
+        tests = set(null["test"])
         liberal = sorted(set(null.loc[null["type_i"] == "liberal", "test"]))
-        conservative = sorted(set(null.loc[null["type_i"] == "conservative", "test"]))
-        text = f"at the null, {len(null) - len(liberal) - len(conservative)} of {len(null)} tests keep alpha"
+        conservative = sorted(set(null.loc[null["type_i"] == "conservative", "test"]) - set(liberal))
+        kept = len(tests) - len(liberal) - len(conservative)
+        text = f"at the null, {kept} of {len(tests)} tests keep alpha at every planned n"
         if conservative:
             text += (
                 f"; conservative (fewer false positives than alpha; expected of Holm over correlated measures "

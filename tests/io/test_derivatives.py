@@ -213,3 +213,33 @@ def test_parallel_read_equals_serial_read(tmp_path):
     assert serial.data.equals(parallel.data)
     assert serial.data["subject"].iloc[-1] == "1099"
     assert derivatives.PARALLEL_MIN_FILES > 1100  # the default stays serial at this size
+
+
+def test_work_units_cover_the_tree_in_walk_order(tmp_path, monkeypatch):
+    """A tree under one folder (derivatives/mriqc/sub-*) is opened up so its participants' folders
+    can be shared; the units, walked, give every file once, in the walk's order, and reading them
+    in worker processes gives the serial table."""
+    record = _record()
+    (tmp_path / "derivatives" / "mriqc").mkdir(parents=True)
+    (tmp_path / "derivatives" / "README.txt").write_text("")
+    (tmp_path / "derivatives" / "mriqc" / "dataset_description.json").write_text("{}")
+    for i in range(40):
+        for session in ("1", "2"):
+            record["cjv"] = i + int(session) / 10
+            _write(
+                tmp_path, f"derivatives/mriqc/sub-{i:02d}/ses-{session}/anat/sub-{i:02d}_ses-{session}_T1w.json", record
+            )
+    monkeypatch.setattr(derivatives, "_FOLDERS", 7)
+    units = derivatives._units(str(tmp_path))
+    assert units[0] == ("files", ["derivatives/README.txt", "derivatives/mriqc/dataset_description.json"])
+    assert [kind for kind, _ in units[1:]] == ["folders"] * 6 and units[1][1][0] == "derivatives/mriqc/sub-00"
+    walked = [
+        rel
+        for kind, names in units
+        for name in names
+        for rel in ([name] if kind == "files" else derivatives.iter_files(str(tmp_path / name), name + "/"))
+    ]
+    assert walked == derivatives.walk_files(str(tmp_path)) and len(walked) == 82
+    serial, parallel = read_iqms(tmp_path, jobs=1), read_iqms(tmp_path, jobs=2)
+    assert serial.data.equals(parallel.data) and serial.checksum == parallel.checksum
+    assert serial.data["cjv"].tolist() == [i + s / 10 for i in range(40) for s in (1, 2)]

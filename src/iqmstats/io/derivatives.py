@@ -22,7 +22,11 @@ from .records import handle_invalid, parse_record, skip_summary
 
 #: Below this many files, starting worker processes costs more than it saves.
 PARALLEL_MIN_FILES = 4000
+#: Files, or top-level folders (e.g. one per participant), per work unit.
 _CHUNK = 500
+_FOLDERS = 50
+#: Open up a tree's top level until it holds this many folders to share among workers.
+_SPREAD = 16
 
 
 def read_derivatives(
@@ -30,20 +34,12 @@ def read_derivatives(
 ) -> IQMTable:
     """Read every per-image MRIQC JSON under ``root`` (parameters: :func:`iqmstats.read_iqms`)."""
     root = Path(root)
-    base, candidates, skipped = str(root), [], []
-
-    def walked():  # the walk feeds the parsers as it goes: walking and parsing overlap
-        for rel, entities, reason in _classified(base, modality):
-            if entities is None:
-                skipped.append((rel, reason))
-            else:
-                candidates.append((rel, entities))
-                yield os.path.join(base, rel)
-
-    parsed = _parse_files(walked(), jobs=jobs, progress=progress)
     checksum = hashlib.sha256()
-    ids, keys, rows, provenance, invalid, set_aside = [], [], [], [], [], set()
-    for (rel, entities), (result, digest) in zip(candidates, parsed):
+    ids, keys, rows, provenance, invalid, skipped, set_aside = [], [], [], [], [], [], set()
+    for rel, entities, result, digest in _read_tree(str(root), modality, jobs=jobs, progress=progress):
+        if entities is None:
+            skipped.append((rel, result))
+            continue
         checksum.update(rel.encode() + b"\0" + digest)
         if result[0] == "ok":
             _, names, values, prov, others = result
@@ -91,22 +87,6 @@ def _unnamed_reason(name: str) -> str:
     return "not a BIDS-named JSON (e.g. dataset_description.json)"
 
 
-def _classified(root: str, modality: str | None):
-    """(relative path, entities or None, reason passed over) for every file under ``root``."""
-    for rel in iter_files(root):
-        name = rel.rpartition("/")[2]
-        if name.endswith((".tsv", ".csv")):
-            yield rel, None, "a table, not a per-image record (give it on its own to read it)"
-        elif not name.endswith(".json"):
-            yield rel, None, "not a JSON file (reports, figures, logs)"
-        elif (entities := parse_bids_name(name)) is None:
-            yield rel, None, _unnamed_reason(name)
-        elif modality is not None and entities["suffix"] != modality:
-            yield rel, None, f"not {modality}"
-        else:
-            yield rel, entities, ""
-
-
 def walk_files(root: str) -> list[str]:
     """Relative paths of the files under ``root`` (see :func:`iter_files`)."""
     return list(iter_files(root))
@@ -116,73 +96,123 @@ def iter_files(root: str, prefix: str = ""):
     """Relative paths of the files under ``root``, skipping hidden folders: each folder's files
     sorted, then its sub-folders in sorted order (a deterministic order).
 
-    ``os.scandir`` recursion: the directory entry says whether it is a folder, so no file is
-    stat-ed (``os.walk`` and ``pathlib`` cost more than parsing the JSON here).
+    ``os.scandir`` on a stack of folders: the directory entry says whether it is a folder, so no
+    file is stat-ed (``os.walk`` and ``pathlib`` cost more than parsing the JSON here).
     """
-    files, folders = [], []
-    with os.scandir(root) as entries:
-        for entry in entries:
-            if entry.is_dir(follow_symlinks=False):
-                if not entry.name.startswith("."):
-                    folders.append(entry.name)
-            else:
-                files.append(prefix + entry.name)
-    files.sort()
-    yield from files
-    for name in sorted(folders):
-        yield from iter_files(os.path.join(root, name), f"{prefix}{name}/")
+    stack = [(root, prefix)]
+    while stack:
+        folder, within = stack.pop()
+        files, folders = _entries(folder)
+        yield from (within + name for name in files)
+        stack += [(os.path.join(folder, name), f"{within}{name}/") for name in reversed(folders)]
 
 
-def _parse_files(paths, *, jobs, progress) -> list[tuple]:
-    """Parse the files ``paths`` yields, in chunks; from the moment there are enough of them to
-    pay for it (or at once with ``jobs``), chunks go to worker processes while the walk goes on.
-    Results come back in the order of ``paths``."""
+def _read_tree(root: str, modality, *, jobs, progress):
+    """(relative path, entities, parse result, sha256 of the bytes) per file under ``root``, in
+    :func:`iter_files` order; a file passed over has entities None and the reason as its result.
+
+    The tree is split into work units (see :func:`_units`) that each walk and parse their share,
+    so walking (a system call per folder) and parsing both spread over the workers. Units
+    run in this process until :data:`PARALLEL_MIN_FILES` files are seen (or at once with
+    ``jobs``), then the rest go to worker processes."""
+    units = _units(root)
     workers = jobs or os.cpu_count() or 1
-    chunks, futures, chunk, seen, pool = [], [], [], 0, None
+    seen, pool, pending = 0, None, []
     with tqdm(unit="file", desc="reading", disable=not progress, leave=False) as bar:
         try:
-            for path in paths:
-                chunk.append(path)
-                seen += 1
-                if len(chunk) < _CHUNK:
-                    continue
-                chunks.append(chunk)
-                chunk = []
+            for unit in units:
                 if pool is None and workers > 1 and (jobs or seen >= PARALLEL_MIN_FILES):
                     pool = ProcessPoolExecutor(max_workers=workers)
-                if pool is not None:
-                    futures += [_submit(pool, waiting, bar) for waiting in chunks]
-                    chunks = []
-            if chunk:
-                chunks.append(chunk)
-            if pool is None:
-                results = []
-                for waiting in chunks:
-                    results += _parse_chunk(waiting)
-                    bar.update(len(waiting))
-                return results
-            futures += [_submit(pool, waiting, bar) for waiting in chunks]
-            return [parsed for future in futures for parsed in future.result()]
+                if pool is None:
+                    done = _read_unit(root, modality, unit)
+                    seen += len(done)
+                    bar.update(len(done))
+                    yield from done
+                else:
+                    future = pool.submit(_read_unit, root, modality, unit)
+                    future.add_done_callback(lambda f: bar.update(len(f.result())) if not f.cancelled() else None)
+                    pending.append(future)
+            pending.reverse()
+            while pending:  # let go of each unit's results once handed on
+                yield from pending.pop().result()
         finally:
             if pool is not None:
                 pool.shutdown(cancel_futures=True)
 
 
-def _submit(pool, chunk: list[str], bar):
-    future, size = pool.submit(_parse_chunk, chunk), len(chunk)
-    future.add_done_callback(lambda _: bar.update(size))
-    return future
+def _units(root: str) -> list[tuple[str, list[str]]]:
+    """Work units in :func:`iter_files` order: ("files", relative paths) or ("folders", relative
+    folders, each walked whole). The top level is opened up, down to three levels, until it holds
+    enough folders to share (``derivatives/mriqc/sub-*``: the participants' folders)."""
+    files, folders = _entries(root)
+    entries = [("files", name) for name in files] + [("folders", name) for name in folders]
+    for _ in range(3):
+        if sum(kind == "folders" for kind, _ in entries) >= _SPREAD:
+            break
+        opened = []
+        for kind, rel in entries:
+            if kind == "files":
+                opened.append((kind, rel))
+            else:
+                files, folders = _entries(os.path.join(root, rel))
+                opened += [("files", f"{rel}/{name}") for name in files]
+                opened += [("folders", f"{rel}/{name}") for name in folders]
+        entries = opened
+    units: list[tuple[str, list[str]]] = []
+    for kind, rel in entries:
+        size = _CHUNK if kind == "files" else _FOLDERS
+        if units and units[-1][0] == kind and len(units[-1][1]) < size:
+            units[-1][1].append(rel)
+        else:
+            units.append((kind, [rel]))
+    return units
 
 
-def _parse_chunk(paths: list[str]) -> list[tuple]:
-    """(parse result, sha256 digest of the bytes) per file: the folder's checksum costs no second read."""
-    parsed = []
-    for path in paths:
+def _entries(folder: str) -> tuple[list[str], list[str]]:
+    """The files and the (not hidden) sub-folders of ``folder``, each sorted by name."""
+    files, folders = [], []
+    with os.scandir(folder) as entries:
+        for entry in entries:
+            if entry.is_dir(follow_symlinks=False):
+                if not entry.name.startswith("."):
+                    folders.append(entry.name)
+            else:
+                files.append(entry.name)
+    return sorted(files), sorted(folders)
+
+
+def _read_unit(root: str, modality, unit) -> list[tuple]:
+    """Walk (for folders) and read one work unit of :func:`_read_tree`."""
+    kind, names = unit
+    if kind == "files":
+        rels = names
+    else:
+        rels = [rel for name in names for rel in iter_files(os.path.join(root, name), name + "/")]
+    read = []
+    for rel in rels:
+        entities, reason = _classify(rel.rpartition("/")[2], modality)
+        if entities is None:
+            read.append((rel, None, reason, b""))
+            continue
         try:
-            with open(path, "rb") as handle:
+            with open(os.path.join(root, rel), "rb") as handle:
                 raw = handle.read()
         except OSError as exc:
-            parsed.append((("invalid", f"cannot be read ({exc.strerror})"), b""))
+            read.append((rel, entities, ("invalid", f"cannot be read ({exc.strerror})"), b""))
             continue
-        parsed.append((parse_record(raw), hashlib.sha256(raw).digest()))
-    return parsed
+        read.append((rel, entities, parse_record(raw), hashlib.sha256(raw).digest()))
+    return read
+
+
+def _classify(name: str, modality: str | None):
+    """(entities, "") for a file to parse, or (None, the reason it is passed over)."""
+    if name.endswith((".tsv", ".csv")):
+        return None, "a table, not a per-image record (give it on its own to read it)"
+    if not name.endswith(".json"):
+        return None, "not a JSON file (reports, figures, logs)"
+    entities = parse_bids_name(name)
+    if entities is None:
+        return None, _unnamed_reason(name)
+    if modality is not None and entities["suffix"] != modality:
+        return None, f"not {modality}"
+    return entities, ""

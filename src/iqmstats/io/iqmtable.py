@@ -236,6 +236,9 @@ def order_measures(names, modality) -> list[str]:
 
 
 def _refuse_duplicates(ids, provenance) -> None:
+    names = [record.get("bids_name") for record in ids]
+    if len(set(names)) == len(names):
+        return
     sources = defaultdict(list)
     for record, prov in zip(ids, provenance):
         sources[record.get("bids_name")].append(prov[-1])
@@ -251,7 +254,9 @@ def _refuse_duplicates(ids, provenance) -> None:
 def _iqm_set(keys, provenance, policy, modality) -> list[str]:
     if not keys:
         raise InputError("no MRIQC records to read")
-    sets = Counter(frozenset(k) for k in keys)
+    sets: Counter = Counter()
+    for k, n in Counter(keys).items():  # records of one MRIQC run share one key tuple: few distinct
+        sets[frozenset(k)] += n
     if len(sets) == 1:
         return catalogue.canonical_order(next(iter(sets)), modality)
     common = frozenset.intersection(*sets)
