@@ -35,6 +35,7 @@ BIN = Path(sys.executable).parent
 IQMSTATS = str(BIN / "iqmstats")
 STUDY = str(iqmstats.example_path("ixi-iqms"))
 KEY = str(iqmstats.example_path("ixi-key"))
+PAIRED = [STUDY, "--key", KEY, "--map", "non_defaced=original", "--conditions", "original,defaced"]
 
 BOOTSTRAP_LOOP = f"""
 import numpy as np, pandas as pd
@@ -87,13 +88,7 @@ def jobs(skip_demo: bool) -> dict:
         "iqmstats compare S2 (10,000 bootstraps and permutations, no report)": lambda f: [
             IQMSTATS,
             "compare",
-            STUDY,
-            "--key",
-            KEY,
-            "--map",
-            "non_defaced=original",
-            "--conditions",
-            "original,defaced",
+            *PAIRED,
             "--out",
             str(f / "out"),
             "--no-report",
@@ -102,13 +97,7 @@ def jobs(skip_demo: bool) -> dict:
         "iqmstats power (1,000 studies of n = 579, 53 IQMs)": lambda f: [
             IQMSTATS,
             "power",
-            STUDY,
-            "--key",
-            KEY,
-            "--map",
-            "non_defaced=original",
-            "--conditions",
-            "original,defaced",
+            *PAIRED,
             "--n",
             "579",
             "--delta",

@@ -35,3 +35,4 @@ def test_power_curves_draw_tost_only_where_its_rate_is_power():
     ax = plots.power_curves(power, tests=["hotelling", "TOST: all (Holm)"], margin=0.5)
     labels = [text.get_text() for text in ax.get_legend().get_texts()]
     assert labels == ["TOST: all (Holm), delta 0", "hotelling, delta 0.5"]
+    assert list(ax.get_xticks()) == [10, 20]  # the planned n, never 12.5 pairs

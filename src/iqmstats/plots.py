@@ -277,6 +277,7 @@ def power_curves(
             )
     ax.axhline(target, color=OKABE_ITO["grey"], linestyle=":", linewidth=1)
     ax.set_ylim(0, 1.02)
+    ax.set_xticks(sorted(set(shown["n"])))  # the planned numbers of pairs, not fractions between them
     ax.set_xlabel("participants (pairs)")
     ax.set_ylabel("power")
     ax.legend(frameon=False, fontsize=7)

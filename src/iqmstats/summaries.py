@@ -266,10 +266,8 @@ def power_summary(result) -> list[Message]:
     parameters = result.provenance["parameters"]
     lines = []
     for row in result.smallest_n[result.smallest_n["test"] == "hotelling"].itertuples():
-        reach = "none of the planned n" if pd.isna(row.smallest_n) else f"n = {row.smallest_n}"
-        lines.append(
-            Message(f"Hotelling, delta {number(row.delta)}: power {number(parameters['target'])} reached at {reach}")
-        )
+        reach = "not reached at any planned n" if pd.isna(row.smallest_n) else f"reached at n = {row.smallest_n}"
+        lines.append(Message(f"Hotelling, delta {number(row.delta)}: power {number(parameters['target'])} {reach}"))
     power = result.power
     untestable = power[power["type_i"].astype(str).str.startswith("not testable")]
     if len(untestable):
@@ -281,11 +279,11 @@ def power_summary(result) -> list[Message]:
         )
     margin = parameters.get("margin")
     for row in result.smallest_n[result.smallest_n["test"] == "TOST: all (Holm)"].itertuples():
-        reach = "none of the planned n" if pd.isna(row.smallest_n) else f"n = {row.smallest_n}"
+        reach = "not reached at any planned n" if pd.isna(row.smallest_n) else f"reached at n = {row.smallest_n}"
         lines.append(
             Message(
                 f"TOST, every measure within {number(margin)} SD at a true shift of {number(row.delta)}: "
-                f"power {number(parameters['target'])} reached at {reach}"
+                f"power {number(parameters['target'])} {reach}"
             )
         )
     null = power[power["type_i"].isin(["calibrated", "conservative", "liberal"])]

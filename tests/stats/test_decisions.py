@@ -13,7 +13,7 @@ K = 1.5
 CONDITIONS = ("original", "defaced")  # S2's defaced == 0, defaced == 1
 
 
-def run_compare(data):
+def run_compare(data, **options):
     return iqmstats.compare(
         data,
         key=iqmstats.example_path("ixi-key"),
@@ -21,7 +21,7 @@ def run_compare(data):
         conditions=list(CONDITIONS),
         permutations=0,
         bootstrap=0,
-        margin=0.2,
+        **{"margin": 0.2, **options},
     )
 
 
@@ -157,16 +157,7 @@ def test_user_decision_columns_match_a_direct_count(s2):
         rating=rng.choice([-1.0, 0.0, 1.0], size=len(s2), p=[0.2, 0.3, 0.5]),
         verdict=rng.choice(["pass", "fail", ""], size=len(s2), p=[0.8, 0.15, 0.05]),
     )
-    result = iqmstats.compare(
-        data,
-        key=iqmstats.example_path("ixi-key"),
-        key_map={"non_defaced": "original"},
-        conditions=list(CONDITIONS),
-        permutations=0,
-        bootstrap=0,
-        decision_columns={"rating": [-1.0], "verdict": ["fail"]},
-        measures=["cjv", "efc"],
-    )
+    result = run_compare(data, decision_columns={"rating": [-1.0], "verdict": ["fail"]}, measures=["cjv", "efc"])
     rows = result.decisions.set_index("rule")
     for rule, column, excluded in (("column:rating", "rating", [-1.0]), ("column:verdict", "verdict", ["fail"])):
         a = data[data["defaced"] == 0].set_index("sub")[column]
@@ -199,11 +190,4 @@ def test_user_decision_columns_match_a_direct_count(s2):
 def test_decision_columns_that_cannot_be_read_are_refused(s2, columns, message):
     data = s2.assign(rating=np.resize([-1.0, 0.0, 1.0], len(s2)))
     with pytest.raises(iqmstats.errors.ParameterError, match=message):
-        iqmstats.compare(
-            data,
-            key=iqmstats.example_path("ixi-key"),
-            key_map={"non_defaced": "original"},
-            permutations=0,
-            bootstrap=0,
-            decision_columns=columns,
-        )
+        run_compare(data, decision_columns=columns)
