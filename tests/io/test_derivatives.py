@@ -1,6 +1,7 @@
 """Reading per-image MRIQC JSONs from folders: layouts, exact values, every bad input."""
 
 import json
+import os
 
 import numpy as np
 import pytest
@@ -243,3 +244,21 @@ def test_work_units_cover_the_tree_in_walk_order(tmp_path, monkeypatch):
     serial, parallel = read_iqms(tmp_path, jobs=1), read_iqms(tmp_path, jobs=2)
     assert serial.data.equals(parallel.data) and serial.checksum == parallel.checksum
     assert serial.data["cjv"].tolist() == [i + s / 10 for i in range(40) for s in (1, 2)]
+
+
+@pytest.mark.parametrize("jobs", [1, 2])
+def test_a_folder_that_cannot_be_listed_is_named(tmp_path, monkeypatch, jobs):
+    """Permissions cannot be taken from root, so listing one participant's folder fails here by hand;
+    in a worker process too the error names the folder (not an internal error)."""
+    for i in range(20):
+        _write(tmp_path, f"sub-{i:02d}/anat/sub-{i:02d}_T1w.json", _record())
+    listing = os.scandir
+
+    def refusing(path):
+        if str(path).endswith("sub-07"):
+            raise PermissionError(13, "Permission denied")
+        return listing(path)
+
+    monkeypatch.setattr(derivatives.os, "scandir", refusing)
+    with pytest.raises(InputError, match=r"sub-07: the folder cannot be listed \(Permission denied\); fix its"):
+        read_iqms(tmp_path, jobs=jobs)

@@ -130,7 +130,7 @@ def _read_tree(root: str, modality, *, jobs, progress):
                     yield from done
                 else:
                     future = pool.submit(_read_unit, root, modality, unit)
-                    future.add_done_callback(lambda f: bar.update(len(f.result())) if not f.cancelled() else None)
+                    future.add_done_callback(_count_into(bar))
                     pending.append(future)
             pending.reverse()
             while pending:  # let go of each unit's results once handed on
@@ -138,6 +138,17 @@ def _read_tree(root: str, modality, *, jobs, progress):
         finally:
             if pool is not None:
                 pool.shutdown(cancel_futures=True)
+
+
+def _count_into(bar):
+    """A future's callback that counts its unit's files on the progress bar (a failed unit is
+    reported by ``result()`` in the reading loop, not here)."""
+
+    def count(future) -> None:
+        if not future.cancelled() and future.exception() is None:
+            bar.update(len(future.result()))
+
+    return count
 
 
 def _units(root: str) -> list[tuple[str, list[str]]]:
@@ -171,13 +182,16 @@ def _units(root: str) -> list[tuple[str, list[str]]]:
 def _entries(folder: str) -> tuple[list[str], list[str]]:
     """The files and the (not hidden) sub-folders of ``folder``, each sorted by name."""
     files, folders = [], []
-    with os.scandir(folder) as entries:
-        for entry in entries:
-            if entry.is_dir(follow_symlinks=False):
-                if not entry.name.startswith("."):
-                    folders.append(entry.name)
-            else:
-                files.append(entry.name)
+    try:
+        with os.scandir(folder) as entries:
+            for entry in entries:
+                if entry.is_dir(follow_symlinks=False):
+                    if not entry.name.startswith("."):
+                        folders.append(entry.name)
+                else:
+                    files.append(entry.name)
+    except OSError as exc:  # unreadable, or removed while being read
+        raise InputError(f"{folder}: the folder cannot be listed ({exc.strerror}); fix its permissions") from None
     return sorted(files), sorted(folders)
 
 
